@@ -1,0 +1,197 @@
+/*
+ * Shapes of the Portico HTTP API as the UI consumes them (DESIGN.md §6–§7).
+ * Fields the server may leave out or send as null are typed that way, so the
+ * components are forced to handle them.
+ */
+
+export type Role = 'cpi-admin' | 'tenant-admin' | 'devops' | 'viewer';
+export const ROLES: readonly Role[] = ['cpi-admin', 'tenant-admin', 'devops', 'viewer'];
+
+export interface Whoami {
+  subject: string;
+  name?: string | null;
+  email?: string | null;
+  auth_type: 'session' | 'api_key' | 'jwt' | 'anonymous' | string;
+  role: Role | string;
+  tenant_id?: string | null;
+  scopes?: string[];
+  csrf_token?: string | null;
+}
+
+export interface AuthConfig {
+  oidc_enabled: boolean;
+}
+
+export interface LogoutResult {
+  end_session_url: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+export type ApiStatus = 'draft' | 'published' | 'deprecated';
+export type Audience = 'public' | 'internal';
+
+export interface ApiSummary {
+  id: string;
+  tenant_id: string;
+  name: string;
+  version: string;
+  description?: string | null;
+  category?: string | null;
+  tags?: string[] | null;
+  status: ApiStatus | string;
+  portal_visible: boolean;
+  audience: Audience | string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Operation {
+  method: string;
+  path: string;
+  operation_id?: string | null;
+  summary?: string | null;
+  tags?: string[] | null;
+}
+
+export interface ApiDetail extends ApiSummary {
+  operations?: Operation[] | null;
+  /* The OpenAPI document: a JSON object, or a string holding JSON or YAML. */
+  openapi?: unknown;
+}
+
+export interface Facets {
+  categories: Record<string, number>;
+  tags: Record<string, number>;
+}
+
+export interface PortalPage extends Page<ApiSummary> {
+  facets?: Facets;
+}
+
+export interface ApiInput {
+  name: string;
+  version: string;
+  description: string;
+  category: string;
+  tags: string[];
+  status: ApiStatus;
+  portal_visible: boolean;
+  audience: Audience;
+  openapi?: unknown;
+  tenant_id?: string;
+}
+
+export type GatewayStatus = 'online' | 'offline' | 'degraded' | 'maintenance';
+export const GATEWAY_STATUSES: readonly GatewayStatus[] = ['online', 'degraded', 'offline', 'maintenance'];
+
+export interface HealthDetails {
+  uptime_seconds?: number | null;
+  routes_count?: number | null;
+  policies_count?: number | null;
+  requests_total?: number | null;
+  error_rate?: number | null;
+  registered_at?: string | null;
+}
+
+export interface Gateway {
+  id: string;
+  name: string;
+  hostname: string;
+  type: string;
+  mode: string;
+  environment: string;
+  version: string;
+  capabilities?: string[] | null;
+  admin_url?: string | null;
+  tenant_id?: string | null;
+  status: GatewayStatus | string;
+  live: boolean;
+  last_heartbeat_at?: string | null;
+  registered_at?: string | null;
+  health_details?: HealthDetails | null;
+  status_reason?: string | null;
+}
+
+export interface Transition {
+  from: string | null;
+  to: string;
+  reason?: string | null;
+  at: string;
+}
+
+export interface GatewayDetail extends Gateway {
+  seconds_since_heartbeat?: number | null;
+  transitions?: Transition[] | null;
+}
+
+export interface GatewayCounts {
+  online: number;
+  offline: number;
+  degraded: number;
+  maintenance: number;
+}
+
+export interface GatewayPage extends Page<Gateway> {
+  now?: string;
+  counts?: GatewayCounts;
+}
+
+export type SyncStatus = 'pending' | 'syncing' | 'synced' | 'drifted' | 'error';
+
+export interface Deployment {
+  id: string;
+  api_id: string;
+  api_name?: string | null;
+  gateway_id: string;
+  desired_state?: string | null;
+  sync_status: SyncStatus | string;
+  sync_attempts?: number | null;
+  last_error?: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role | string;
+  tenant_id?: string | null;
+  created_at: string;
+  expires_at?: string | null;
+  last_used_at?: string | null;
+  revoked: boolean;
+}
+
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+export interface ApiKeyInput {
+  name: string;
+  role: Role;
+  tenant_id?: string;
+  expires_at?: string;
+}
+
+export interface AuditEvent {
+  kind: 'request' | 'auth' | string;
+  at: string;
+  request_id?: string | null;
+  method?: string | null;
+  path?: string | null;
+  query?: string | null;
+  status?: number | null;
+  duration_ms?: number | null;
+  principal?: string | null;
+  auth_type?: string | null;
+  role?: string | null;
+  remote_addr?: string | null;
+  action?: string | null;
+}
