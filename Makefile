@@ -1,0 +1,140 @@
+# Portico — build, run, test. Plain make + pkg-config.
+# `make run` installs what is missing, builds the UI and the binary, serves.
+# `make test` runs every suite CI runs.
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := sqlite3 libpq libcjson openssl libcurl libjwt yaml-0.1 zlib
+VERSION  := $(shell git describe --always --dirty --tags 2>/dev/null || echo 0.0.0-dev)
+
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wvla -fstack-protector-strong
+OPT      ?= -O2 -D_FORTIFY_SOURCE=2
+SAN      ?=
+CFLAGS   := $(WARN) $(OPT) $(SAN) -g -Iinclude $(shell pkg-config --cflags $(PKGS)) \
+            -DPORTICO_VERSION='"$(VERSION)"' -D_DEFAULT_SOURCE -pthread
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lcivetweb -pthread -lm
+LDFLAGS  := $(SAN)
+
+SRCS     := $(sort $(wildcard server/*.c))
+OBJS     := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(SRCS))
+LIBOBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+GEN      := $(BUILD)/gen/assets_ui.c $(BUILD)/gen/assets_sql.c $(BUILD)/gen/assets_docs.c
+GENOBJS  := $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen_%.o,$(GEN))
+UI_DIST  := ui/dist
+UI_FILES := $(shell find $(UI_DIST) -type f 2>/dev/null)
+SQL_FILES:= $(shell find server/sql -type f -name '*.sql')
+UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all build ui run test test-unit test-api test-api-sqlite test-api-pg test-e2e test-ui \
+        asan format format-check verify lint-c banned clean deps bench fuzz leakcheck docker
+
+all: ui build
+
+build: $(BUILD)/portico
+
+deps:
+	@bash scripts/deps.sh
+
+ui:
+	@cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
+
+$(BUILD)/portico: $(OBJS) $(GENOBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: server/%.c $(wildcard include/portico/*.h) | $(BUILD)/obj
+	@echo "CC $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/gen_%.o: $(BUILD)/gen/%.c | $(BUILD)/obj
+	@echo "CC $<"
+	@$(CC) $(filter-out -Wmissing-prototypes -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O0 -c -o $@ $<
+
+$(BUILD)/embed: embed/embed.c | $(BUILD)
+	$(CC) $(WARN) -O2 -o $@ $< -lcrypto -lz
+
+$(BUILD)/gen/assets_ui.c: $(BUILD)/embed $(UI_FILES) | $(BUILD)/gen
+	@if [ ! -f $(UI_DIST)/portal/index.html ] || [ ! -f $(UI_DIST)/console/index.html ]; then \
+	  echo "error: ui/dist has no index.html (portal/ and console/): run 'make ui' first" >&2; \
+	  exit 1; fi
+	$(BUILD)/embed assets_ui $@ $(UI_DIST)
+
+$(BUILD)/gen/assets_sql.c: $(BUILD)/embed $(SQL_FILES) | $(BUILD)/gen
+	$(BUILD)/embed assets_sql $@ server/sql
+
+$(BUILD)/gen/assets_docs.c: $(BUILD)/embed docs/openapi.yaml | $(BUILD)/gen
+	$(BUILD)/embed assets_docs $@ docs/openapi.yaml
+
+$(BUILD) $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests:
+	@mkdir -p $@
+
+$(BUILD)/libportico.a: $(LIBOBJS) $(GENOBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Unit tests reach static functions by including the module's .c file;
+# the archive supplies everything else.
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libportico.a | $(BUILD)/tests
+	$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -Wno-unused-function -o $@ $< \
+	  $(BUILD)/libportico.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+run: deps ui build
+	@mkdir -p var
+	$(BUILD)/portico serve --config config/portico.dev.yaml
+
+test: test-unit test-ui test-api test-e2e
+
+test-unit: $(UNIT_BINS)
+	@bash scripts/run-unit.sh $(UNIT_BINS)
+
+test-ui:
+	@cd ui && npm test
+
+test-api: test-api-sqlite test-api-pg
+
+test-api-sqlite: build
+	PORTICO_BIN=$(CURDIR)/$(BUILD)/portico PORTICO_DB=sqlite node --test --test-concurrency=2 tests/api/
+
+test-api-pg: build
+	@bash scripts/with-pg.sh env PORTICO_BIN=$(CURDIR)/$(BUILD)/portico PORTICO_DB=postgres \
+	  node --test --test-concurrency=2 tests/api/
+
+test-e2e: build
+	@bash scripts/with-pg.sh env PORTICO_BIN=$(CURDIR)/$(BUILD)/portico \
+	  node --test --test-concurrency=1 tests/e2e/
+
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  ASAN_OPTIONS=detect_leaks=0 test-unit test-api
+
+leakcheck:
+	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined" PORTICO_LEAKCHECK=1 test-unit test-api-sqlite
+
+format:
+	clang-format -i server/*.c include/portico/*.h embed/*.c tests/unit/*.c
+
+format-check:
+	clang-format --dry-run --Werror server/*.c include/portico/*.h embed/*.c tests/unit/*.c
+
+banned:
+	@bash scripts/banned.sh
+
+lint-c:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Iinclude server/ embed/
+
+verify: format-check banned lint-c
+	@cd ui && npm run lint && npm run typecheck
+	$(MAKE) test
+
+bench: build
+	@bash bench/run.sh
+
+fuzz:
+	@bash tests/fuzz/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,33 @@
+/*
+ * apikeys.h — API keys: from auth.keys_file (read-only, loaded at start) and
+ * from the database (pk_<8-char id>_<secret>, stored as SHA-256, with expiry,
+ * last use and revocation). GET|POST /v1/apikeys, DELETE /v1/apikeys/{id}.
+ * Threading: the file table is read-only after apikeys_load_file; database
+ * access through db_thread().
+ */
+#ifndef PORTICO_APIKEYS_H
+#define PORTICO_APIKEYS_H
+
+#include <stdio.h>
+
+struct config;
+struct principal;
+struct req;
+
+/* Loads auth.keys_file (empty path: none). 0 ok, -1 with problems on err. */
+int apikeys_load_file(const char *path, FILE *err);
+void apikeys_free_file(void);
+/* Resolves a presented key. 0 = valid (p filled: type AUTH_API_KEY, subject
+ * "apikey:<name>", role, tenant), 1 = unknown/expired/revoked, negative =
+ * database error (db_err negated). Compares in constant time. */
+int apikeys_lookup(const char *key, struct principal *p);
+/* Creates a database key; writes the full key (shown once) into key_out
+ * (>= 128 bytes) and its id into id_out (>= 37). Returns a db_err. */
+int apikeys_create(const char *name, const char *role, const char *tenant, long long expires_at_ms,
+                   const char *created_by, char *key_out, char *id_out);
+
+int apikeys_handle_list(struct req *r);
+int apikeys_handle_create(struct req *r);
+int apikeys_handle_delete(struct req *r);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * limits.h — every size, count and time bound Portico enforces, in one place.
+ * Threading: constants only.
+ */
+#ifndef PORTICO_LIMITS_H
+#define PORTICO_LIMITS_H
+
+/* HTTP */
+#define HTTP_PATH_MAX 2048          /* decoded request path */
+#define HTTP_QUERY_VALUE_MAX 1024   /* one decoded query parameter */
+#define HTTP_ROUTE_PARAMS_MAX 4     /* {id} captures per route */
+#define HTTP_ROUTE_PARAM_MAX 128    /* one capture */
+#define HTTP_HEADER_MAX_BYTES 16384 /* civetweb max_request_size (headers) */
+#define HTTP_REQUEST_TIMEOUT_MS 30000
+#define HTTP_KEEPALIVE_TIMEOUT_MS 5000
+#define HTTP_JSON_MAX_DEPTH 64      /* nesting accepted in request bodies */
+
+/* Config */
+#define CONFIG_FILE_MAX_BYTES (1024 * 1024)
+#define CONFIG_THREADS_MIN 4
+#define CONFIG_THREADS_MAX 1024
+#define CONFIG_BODY_MIN 1024
+#define CONFIG_BODY_MAX (64L * 1024 * 1024)
+
+/* Database */
+#define DB_BUSY_TIMEOUT_MS 5000
+#define DB_PG_CONNECT_TIMEOUT_S 3
+#define DB_PG_STATEMENT_TIMEOUT_MS 10000
+#define DB_PARAMS_MAX 32
+
+/* Paging */
+#define PAGE_SIZE_DEFAULT 20
+#define PAGE_SIZE_MAX 100
+#define PAGE_MAX 1000000
+
+/* Auth */
+#define AUTH_KEY_MIN_LEN 16
+#define AUTH_KEY_MAX_LEN 256
+#define AUTH_NAME_MAX 200
+#define AUTH_TENANT_MAX 63
+#define SESSION_TOKEN_BYTES 32
+#define SESSION_SECRET_MIN 32
+
+/* Catalog */
+#define CATALOG_NAME_MAX 200
+#define CATALOG_VERSION_MAX 50
+#define CATALOG_DESCRIPTION_MAX 5000
+#define CATALOG_CATEGORY_MAX 100
+#define CATALOG_TAGS_MAX 20
+#define CATALOG_TAG_MAX 50
+#define CATALOG_OPERATIONS_MAX 2000
+#define SEARCH_QUERY_MAX 200        /* characters (UTF-8 code points) */
+#define SEARCH_WORDS_MAX 16
+
+/* Gateways */
+#define GATEWAY_HOSTNAME_MAX 253
+#define GATEWAY_ENV_MAX 63
+#define GATEWAY_FIELD_MAX 256
+#define GATEWAY_CAPABILITIES_MAX 32
+#define GATEWAY_TRANSITIONS_MAX 50
+#define EVENTS_KEEPALIVE_S 15
+
+/* Readiness */
+#define READY_RECHECK_S 5
+
+#endif

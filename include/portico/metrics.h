@@ -1,0 +1,16 @@
+/*
+ * metrics.h — Prometheus counters and histograms; GET /metrics.
+ * Threading: counters are atomics or mutex-protected; any thread may record.
+ */
+#ifndef PORTICO_METRICS_H
+#define PORTICO_METRICS_H
+
+struct req;
+
+/* Records one finished request (route name, status class, duration). */
+void metrics_observe(const struct req *r);
+void metrics_heartbeat(void);
+void metrics_db_error(void);
+int metrics_handle_get(struct req *r);
+
+#endif

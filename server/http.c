@@ -1,0 +1,567 @@
+/*
+ * http.c — civetweb setup, the dispatcher and the request/response helpers.
+ *
+ * Every request goes through dispatch(): route lookup (404/405), credential
+ * resolution and permission check (401/403), CSRF, body size (413), content
+ * type (415), then the handler; afterwards metrics and audit.
+ *
+ * Threading: civetweb worker threads run dispatch() concurrently. Shared
+ * state: `cfg` (read-only after start), `ctx` (set before/after the workers
+ * run), `draining` (atomic). Each worker owns a database connection in
+ * thread-local storage, closed by the exit_thread hook.
+ */
+#define _GNU_SOURCE
+#include "portico/http.h"
+
+#include <civetweb.h>
+#include <cJSON.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "portico/assets.h"
+#include "portico/audit.h"
+#include "portico/auth.h"
+#include "portico/config.h"
+#include "portico/crypto.h"
+#include "portico/db.h"
+#include "portico/json.h"
+#include "portico/log.h"
+#include "portico/metrics.h"
+#include "portico/util.h"
+
+static const struct config *cfg;
+static struct mg_context *ctx;
+static atomic_bool draining;
+
+static const char CSP_HTML[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+static const char CSP_API[] = "default-src 'none'; frame-ancestors 'none'";
+
+const struct config *http_config(void)
+{
+    return cfg;
+}
+
+bool http_draining(void)
+{
+    return atomic_load(&draining);
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+int http_send(struct req *r, int status, const char *content_type, const void *body, size_t len,
+              const char *extra_headers)
+{
+    char num[32];
+    if (r->headers_sent) return r->status ? r->status : status;
+    r->status = status;
+    r->headers_sent = true;
+    mg_response_header_start(r->conn, status);
+    if (content_type) mg_response_header_add(r->conn, "Content-Type", content_type, -1);
+    snprintf(num, sizeof num, "%zu", len);
+    mg_response_header_add(r->conn, "Content-Length", num, -1);
+    mg_response_header_add(r->conn, "X-Request-Id", r->request_id, -1);
+    mg_response_header_add(r->conn, "X-Content-Type-Options", "nosniff", -1);
+    bool html = content_type && strncmp(content_type, "text/html", 9) == 0;
+    mg_response_header_add(r->conn, "Content-Security-Policy", html ? CSP_HTML : CSP_API, -1);
+    if (html) mg_response_header_add(r->conn, "Referrer-Policy", "same-origin", -1);
+    if (!extra_headers || !strcasestr(extra_headers, "Cache-Control:"))
+        mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
+    if (extra_headers && *extra_headers) mg_response_header_add_lines(r->conn, extra_headers);
+    mg_response_header_send(r->conn);
+    if (len > 0 && body && strcmp(r->method, "HEAD") != 0) mg_write(r->conn, body, len);
+    return status;
+}
+
+int http_send_json(struct req *r, int status, const cJSON *json)
+{
+    char *text = json_print(json);
+    if (!text) return http_send_error(r, 500, "internal", "out of memory");
+    int rc = http_send(r, status, "application/json", text, strlen(text), NULL);
+    free(text);
+    return rc;
+}
+
+int http_send_json_take(struct req *r, int status, cJSON *json)
+{
+    int rc = json ? http_send_json(r, status, json)
+                  : http_send_error(r, 500, "internal", "out of memory");
+    cJSON_Delete(json);
+    return rc;
+}
+
+static int send_error_headers(struct req *r, int status, const char *code, const char *message,
+                              const char *extra)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *err = cJSON_AddObjectToObject(root, "error");
+    cJSON_AddStringToObject(err, "code", code);
+    cJSON_AddStringToObject(err, "message", message);
+    char *text = json_print(root);
+    cJSON_Delete(root);
+    static const char fallback[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+    int rc = http_send(r, status, "application/json", text ? text : fallback,
+                       text ? strlen(text) : strlen(fallback), extra);
+    free(text);
+    return rc;
+}
+
+int http_send_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    if (n < 0) message[0] = '\0';
+    /* Messages may echo user input: keep them valid UTF-8 for cJSON. */
+    if (!util_utf8_valid(message, strlen(message))) util_copy(message, sizeof message, "invalid input");
+    return send_error_headers(r, status, code, message, NULL);
+}
+
+int http_send_no_content(struct req *r)
+{
+    return http_send(r, 204, NULL, NULL, 0, NULL);
+}
+
+int http_send_db_error(struct req *r, int err)
+{
+    switch ((enum db_err)err) {
+    case DB_ERR_UNAVAILABLE:
+    case DB_ERR_BUSY:
+        metrics_db_error();
+        return send_error_headers(r, 503, "database_unavailable",
+                                  "the database is unavailable; try again shortly",
+                                  "Retry-After: 2\r\n");
+    case DB_ERR_CONSTRAINT:
+        return http_send_error(r, 409, "conflict", "the request conflicts with existing data");
+    default:
+        metrics_db_error();
+        log_error("database error: %s", db_errmsg(db_thread()));
+        return http_send_error(r, 500, "internal", "internal error (request %s)", r->request_id);
+    }
+}
+
+int http_send_unauthorized(struct req *r, bool bad, const char *message)
+{
+    return send_error_headers(
+        r, 401, bad ? "invalid_token" : "unauthenticated",
+        message ? message : (bad ? "the credential is invalid" : "authentication required"),
+        bad ? "WWW-Authenticate: Bearer realm=\"portico\", error=\"invalid_token\"\r\n"
+            : "WWW-Authenticate: Bearer realm=\"portico\"\r\n");
+}
+
+int http_stream_start(struct req *r, int status, const char *content_type)
+{
+    if (r->headers_sent) return -1;
+    r->status = status;
+    r->headers_sent = true;
+    mg_response_header_start(r->conn, status);
+    mg_response_header_add(r->conn, "Content-Type", content_type, -1);
+    mg_response_header_add(r->conn, "Cache-Control", "no-cache", -1);
+    mg_response_header_add(r->conn, "X-Accel-Buffering", "no", -1);
+    mg_response_header_add(r->conn, "X-Request-Id", r->request_id, -1);
+    mg_response_header_add(r->conn, "X-Content-Type-Options", "nosniff", -1);
+    mg_response_header_add(r->conn, "Connection", "close", -1);
+    return mg_response_header_send(r->conn) < 0 ? -1 : 0;
+}
+
+int http_write(struct req *r, const void *data, size_t len)
+{
+    return mg_write(r->conn, data, len) > 0 ? 0 : -1;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+const char *http_header(const struct req *r, const char *name)
+{
+    return mg_get_header(r->conn, name);
+}
+
+int http_query_param(const struct req *r, const char *name, int nth, char *out, size_t outlen)
+{
+    if (!r->query) return -1;
+    int n = mg_get_var2(r->query, strlen(r->query), name, out, outlen, (size_t)nth);
+    if (n == -1) return -1;
+    if (n < 0) return -2;
+    return n;
+}
+
+static int paging_value(struct req *r, const char *name, long min, long max, long def, long *out)
+{
+    char buf[32];
+    int n = http_query_param(r, name, 0, buf, sizeof buf);
+    if (n == -1) {
+        *out = def;
+        return 0;
+    }
+    long long v;
+    if (n < 0 || util_parse_int(buf, min, max, &v) != 0) {
+        http_send_error(r, 400, "invalid_parameter", "%s: must be an integer from %ld to %ld",
+                        name, min, max);
+        return -1;
+    }
+    *out = (long)v;
+    return 0;
+}
+
+int http_paging(struct req *r, long *page, long *page_size)
+{
+    if (paging_value(r, "page", 1, PAGE_MAX, 1, page) != 0) return -1;
+    if (paging_value(r, "page_size", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, page_size) != 0)
+        return -1;
+    return 0;
+}
+
+cJSON *http_json_body(struct req *r)
+{
+    if (!r->body || r->body_len == 0) {
+        http_send_error(r, 400, "invalid_json", "the request body must be a JSON object");
+        return NULL;
+    }
+    if (!util_utf8_valid(r->body, r->body_len)) {
+        http_send_error(r, 400, "invalid_json", "the request body must be valid UTF-8");
+        return NULL;
+    }
+    cJSON *j = json_parse(r->body, r->body_len);
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        http_send_error(r, 400, "invalid_json",
+                        "the request body must be a JSON object (valid JSON, at most %d levels deep)",
+                        HTTP_JSON_MAX_DEPTH);
+        return NULL;
+    }
+    return j;
+}
+
+const char *http_remote_addr(const struct req *r)
+{
+    return r->ri->remote_addr;
+}
+
+int http_path_normalize(const char *in, char *out, size_t outlen)
+{
+    if (!in || in[0] != '/' || outlen < 2) return -1;
+    size_t o = 0;
+    const char *p = in;
+    while (*p) {
+        while (*p == '/') p++;
+        const char *seg = p;
+        while (*p && *p != '/') {
+            unsigned char c = (unsigned char)*p;
+            if (c < 0x20 || c == 0x7f || c == '\\') return -1;
+            p++;
+        }
+        size_t n = (size_t)(p - seg);
+        if (n == 0) break;
+        if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) return -1;
+        if (o + 1 + n + 1 > outlen) return -1;
+        out[o++] = '/';
+        memcpy(out + o, seg, n);
+        o += n;
+    }
+    size_t inlen = strlen(in);
+    bool trailing = inlen > 1 && in[inlen - 1] == '/';
+    if (o == 0 || trailing) {
+        if (o + 2 > outlen) return -1;
+        out[o++] = '/';
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+bool http_route_match(const char *pattern, const char *path,
+                      char params[][HTTP_ROUTE_PARAM_MAX], int *nparams)
+{
+    int np = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            if (!close) return false;
+            const char *end = strchr(s, '/');
+            size_t n = end ? (size_t)(end - s) : strlen(s);
+            if (n == 0 || n >= HTTP_ROUTE_PARAM_MAX || np >= HTTP_ROUTE_PARAMS_MAX) return false;
+            memcpy(params[np], s, n);
+            params[np][n] = '\0';
+            np++;
+            p = close + 1;
+            s += n;
+            continue;
+        }
+        if (*p != *s) return false;
+        p++;
+        s++;
+    }
+    if (*p || *s) return false;
+    *nparams = np;
+    return true;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static bool is_unsafe(const char *m)
+{
+    return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
+}
+
+static bool media_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    if (strncasecmp(ct, type, n) != 0) return false;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static int check_content_type(struct req *r)
+{
+    const char *ct = http_header(r, "Content-Type");
+    unsigned flags = r->route->flags;
+    if (!(flags & (ROUTE_JSON | ROUTE_ANY_BODY))) return 0;
+    if (r->body_len == 0 && !ct) return 0; /* handler reports the missing body */
+    if (!ct) return http_send_error(r, 415, "unsupported_media_type",
+                                    "Content-Type is required: application/json");
+    if (media_is(ct, "application/json")) return 0;
+    if ((flags & ROUTE_ANY_BODY) &&
+        (media_is(ct, "application/yaml") || media_is(ct, "application/x-yaml") ||
+         media_is(ct, "text/yaml") || media_is(ct, "text/x-yaml") ||
+         media_is(ct, "application/vnd.oai.openapi") ||
+         media_is(ct, "application/vnd.oai.openapi+json")))
+        return 0;
+    return http_send_error(r, 415, "unsupported_media_type", "Content-Type must be %s",
+                           (flags & ROUTE_ANY_BODY) ? "application/json or application/yaml"
+                                                    : "application/json");
+}
+
+static int read_body(struct req *r)
+{
+    long long declared = r->ri->content_length;
+    long max = cfg->server.max_body_bytes;
+    if (declared > max) {
+        return send_error_headers(r, 413, "payload_too_large",
+                                  "the request body is larger than server.max_body_bytes",
+                                  "Connection: close\r\n");
+    }
+    if (declared == 0) return 0;
+    const char *te = http_header(r, "Transfer-Encoding");
+    if (declared < 0 && !te) return 0;
+    size_t cap = declared > 0 ? (size_t)declared : 65536;
+    char *buf = malloc(cap + 1);
+    if (!buf) return http_send_error(r, 500, "internal", "out of memory");
+    size_t len = 0;
+    for (;;) {
+        if (len == cap) {
+            if (declared > 0) break;
+            if (cap >= (size_t)max + 1) break;
+            size_t ncap = cap * 2 > (size_t)max + 1 ? (size_t)max + 1 : cap * 2;
+            char *nb = realloc(buf, ncap + 1);
+            if (!nb) {
+                free(buf);
+                return http_send_error(r, 500, "internal", "out of memory");
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        int n = mg_read(r->conn, buf + len, cap - len);
+        if (n <= 0) break;
+        len += (size_t)n;
+    }
+    if (len > (size_t)max) {
+        free(buf);
+        return send_error_headers(r, 413, "payload_too_large",
+                                  "the request body is larger than server.max_body_bytes",
+                                  "Connection: close\r\n");
+    }
+    if (declared > 0 && len < (size_t)declared) {
+        free(buf);
+        return http_send_error(r, 400, "incomplete_body", "the request body ended early");
+    }
+    buf[len] = '\0';
+    r->body = buf;
+    r->body_len = len;
+    return 0;
+}
+
+static void allow_header(const char *path, char *out, size_t n)
+{
+    size_t count;
+    const struct route *t = routes_table(&count);
+    char params[HTTP_ROUTE_PARAMS_MAX][HTTP_ROUTE_PARAM_MAX];
+    int np;
+    out[0] = '\0';
+    struct strbuf b;
+    strbuf_init(&b, 256);
+    strbuf_puts(&b, "Allow: ");
+    bool first = true;
+    for (size_t i = 0; i < count; i++) {
+        if (!http_route_match(t[i].pattern, path, params, &np)) continue;
+        if (strstr(b.data ? b.data : "", t[i].method)) continue;
+        if (!first) strbuf_puts(&b, ", ");
+        strbuf_puts(&b, t[i].method);
+        first = false;
+    }
+    strbuf_puts(&b, "\r\n");
+    char *s = strbuf_take(&b);
+    if (s) util_copy(out, n, s);
+    free(s);
+}
+
+static int run_route(struct req *r)
+{
+    const struct route *rt = r->route;
+    int rc;
+    if (rt->flags & ROUTE_GATEWAY) {
+        if ((rc = auth_gateway(r)) != 0) return rc;
+    } else if (!(rt->flags & ROUTE_PUBLIC)) {
+        if ((rc = auth_resolve(r)) != 0) return rc;
+        if (r->principal.type == AUTH_NONE)
+            return http_send_unauthorized(r, false, NULL);
+        if (!rbac_allows(r->principal.role, rt->perms)) {
+            if (r->principal.type == AUTH_ANONYMOUS)
+                return http_send_unauthorized(r, false, NULL);
+            return http_send_error(r, 403, "forbidden", "your role (%s) may not do this",
+                                   rbac_role_name(r->principal.role));
+        }
+    }
+    if (is_unsafe(r->method)) {
+        if ((rc = auth_check_csrf(r)) != 0) return rc;
+        if ((rc = read_body(r)) != 0) return rc;
+        if ((rc = check_content_type(r)) != 0) return rc;
+    }
+    rc = rt->handler(r);
+    if (!r->headers_sent) {
+        log_error("handler %s sent no response", rt->name);
+        rc = http_send_error(r, 500, "internal", "internal error (request %s)", r->request_id);
+    }
+    return rc ? rc : 500;
+}
+
+static int dispatch(struct mg_connection *conn)
+{
+    struct req r;
+    memset(&r, 0, sizeof r);
+    r.conn = conn;
+    r.ri = mg_get_request_info(conn);
+    r.start_us = util_mono_us();
+    r.method = r.ri->request_method;
+    r.query = r.ri->query_string;
+    crypto_uuid(r.request_id);
+    log_set_request_id(r.request_id);
+
+    const char *raw = r.ri->local_uri_raw ? r.ri->local_uri_raw : r.ri->local_uri;
+    int rc;
+    bool api = false;
+    if (!raw || http_path_normalize(raw, r.path, sizeof r.path) != 0) {
+        util_copy(r.path, sizeof r.path, "/");
+        rc = http_send_error(&r, 400, "bad_path", "the request path is not valid");
+        goto done;
+    }
+    api = strcmp(r.path, "/v1") == 0 || strncmp(r.path, "/v1/", 4) == 0;
+
+    size_t count;
+    const struct route *t = routes_table(&count);
+    bool path_matched = false;
+    for (size_t i = 0; i < count; i++) {
+        int np = 0;
+        char params[HTTP_ROUTE_PARAMS_MAX][HTTP_ROUTE_PARAM_MAX];
+        if (!http_route_match(t[i].pattern, r.path, params, &np)) continue;
+        path_matched = true;
+        if (strcmp(t[i].method, r.method) != 0) continue;
+        r.route = &t[i];
+        memcpy(r.params, params, sizeof params);
+        r.nparams = np;
+        break;
+    }
+    if (r.route) {
+        rc = run_route(&r);
+    } else if (path_matched) {
+        char allow[256];
+        allow_header(r.path, allow, sizeof allow);
+        rc = send_error_headers(&r, 405, "method_not_allowed",
+                                "this method is not allowed on this path", allow);
+    } else if (api) {
+        rc = http_send_error(&r, 404, "not_found", "no such API path");
+    } else if (strcmp(r.method, "GET") == 0 || strcmp(r.method, "HEAD") == 0) {
+        rc = assets_handle(&r);
+    } else {
+        rc = send_error_headers(&r, 405, "method_not_allowed",
+                                "this method is not allowed on this path", "Allow: GET, HEAD\r\n");
+    }
+done:
+    if (!r.headers_sent) rc = http_send_error(&r, 500, "internal", "internal error");
+    metrics_observe(&r);
+    if (api && !(r.route && (r.route->flags & (ROUTE_NO_AUDIT | ROUTE_AUTH_FLOW))))
+        audit_record_request(&r);
+    free(r.body);
+    log_set_request_id(NULL);
+    return rc > 0 ? rc : 500;
+}
+
+static void on_exit_thread(const struct mg_context *c, int thread_type, void *user)
+{
+    (void)c, (void)thread_type, (void)user;
+    db_thread_close();
+}
+
+static int on_log(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    log_debug("civetweb: %s", message);
+    return 1;
+}
+
+int http_start(const struct config *config)
+{
+    cfg = config;
+    char listen[96], threads[16], timeout[16], keepalive[16], maxreq[16];
+    snprintf(listen, sizeof listen, "%s:%d", cfg->listen_host, cfg->listen_port);
+    snprintf(threads, sizeof threads, "%ld", cfg->server.threads);
+    snprintf(timeout, sizeof timeout, "%ld", cfg->server.request_timeout_ms);
+    snprintf(keepalive, sizeof keepalive, "%d", HTTP_KEEPALIVE_TIMEOUT_MS);
+    snprintf(maxreq, sizeof maxreq, "%d", HTTP_HEADER_MAX_BYTES);
+    const char *options[] = {
+        "listening_ports", listen,
+        "num_threads", threads,
+        "request_timeout_ms", timeout,
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", keepalive,
+        "max_request_size", maxreq,
+        "tcp_nodelay", "1",
+        "enable_auth_domain_check", "no",
+        "decode_url", "yes",
+        NULL,
+    };
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.begin_request = dispatch;
+    cb.exit_thread = on_exit_thread;
+    cb.log_message = on_log;
+    ctx = mg_start(&cb, NULL, options);
+    if (!ctx) {
+        log_error("cannot listen on %s (address in use or not available)", listen);
+        return -1;
+    }
+    struct mg_server_port ports[4];
+    memset(ports, 0, sizeof ports);
+    int n = mg_get_server_ports(ctx, 4, ports);
+    if (n < 1) {
+        log_error("cannot determine the listening port");
+        mg_stop(ctx);
+        ctx = NULL;
+        return -1;
+    }
+    return ports[0].port;
+}
+
+void http_stop(void)
+{
+    atomic_store(&draining, true);
+    if (ctx) mg_stop(ctx);
+    ctx = NULL;
+}
