@@ -51,7 +51,7 @@ $(BUILD)/obj/gen_%.o: $(BUILD)/gen/%.c | $(BUILD)/obj
 	@echo "CC $<"
 	@$(CC) $(filter-out -Wmissing-prototypes -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O0 -c -o $@ $<
 
-$(BUILD)/embed: embed/embed.c | $(BUILD)
+$(BUILD)/embed: embed/embed.c | $(BUILD)/obj
 	$(CC) $(WARN) -O2 -o $@ $< -lcrypto -lz
 
 $(BUILD)/gen/assets_ui.c: $(BUILD)/embed $(UI_FILES) | $(BUILD)/gen
@@ -66,7 +66,7 @@ $(BUILD)/gen/assets_sql.c: $(BUILD)/embed $(SQL_FILES) | $(BUILD)/gen
 $(BUILD)/gen/assets_docs.c: $(BUILD)/embed docs/openapi.yaml | $(BUILD)/gen
 	$(BUILD)/embed assets_docs $@ docs/openapi.yaml
 
-$(BUILD) $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests:
+$(BUILD)/obj $(BUILD)/gen $(BUILD)/tests:
 	@mkdir -p $@
 
 $(BUILD)/libportico.a: $(LIBOBJS) $(GENOBJS)
