@@ -1,18 +1,222 @@
 /*
- * auth.c — PLACEHOLDER until the module lands: every handler answers 501.
- * Threading: no state.
+ * auth.c — who is calling. Credential order: session cookie, X-API-Key,
+ * Authorization: Bearer (a JWT when OIDC is on, else an API key). A
+ * credential that is present but bad answers 401 invalid_token and is never
+ * downgraded to anonymous; no later credential is tried. Also: gateway keys
+ * (X-Gateway-Key), CSRF and Origin checks, GET /v1/whoami, GET /v1/auth/config.
+ *
+ * Threading: `gateway_keys` and `cfg` are written by auth_init before the
+ * server starts and read-only afterwards.
  */
+#define _GNU_SOURCE
 #include "portico/auth.h"
-#include <cJSON.h>
-#include "portico/config.h"
-#include "portico/http.h"
 
-int auth_init(const struct config *cfg) { (void)cfg; return 0; }
-void auth_cleanup(void) {}
-int auth_resolve(struct req *r) { (void)r; return 0; }
-int auth_gateway(struct req *r) { return http_send_error(r, 503, "gateway_keys_not_configured", "not implemented yet"); }
-int auth_check_csrf(struct req *r) { (void)r; return 0; }
-bool auth_origin_ok(struct req *r) { (void)r; return true; }
-int auth_handle_config(struct req *r) { return http_send_error(r, 501, "not_implemented", "not implemented yet"); }
-int auth_handle_whoami(struct req *r) { return http_send_error(r, 501, "not_implemented", "not implemented yet"); }
-cJSON *auth_whoami_json(const struct req *r) { (void)r; return NULL; }
+#include <civetweb.h>
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "portico/apikeys.h"
+#include "portico/config.h"
+#include "portico/crypto.h"
+#include "portico/db.h"
+#include "portico/http.h"
+#include "portico/json.h"
+#include "portico/log.h"
+#include "portico/oidc.h"
+#include "portico/session.h"
+#include "portico/util.h"
+
+#define AUTH_GATEWAY_KEYS_MAX 16
+
+static const struct config *cfg;
+static char *gateway_keys[AUTH_GATEWAY_KEYS_MAX];
+static int gateway_key_count;
+
+int auth_init(const struct config *config)
+{
+    cfg = config;
+    auth_cleanup();
+    char *copy = util_strdup(cfg->gateways.api_keys);
+    if (!copy) return -1;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        util_trim(tok);
+        if (!*tok) continue;
+        if (gateway_key_count == AUTH_GATEWAY_KEYS_MAX) {
+            log_error("gateways.api_keys: at most %d keys", AUTH_GATEWAY_KEYS_MAX);
+            free(copy);
+            return -1;
+        }
+        gateway_keys[gateway_key_count++] = util_strdup(tok);
+    }
+    free(copy);
+    if (apikeys_load_file(cfg->auth.keys_file, stderr) != 0) return -1;
+    return 0;
+}
+
+void auth_cleanup(void)
+{
+    for (int i = 0; i < gateway_key_count; i++) free(gateway_keys[i]);
+    gateway_key_count = 0;
+    apikeys_free_file();
+}
+
+static void set_anonymous(struct principal *p)
+{
+    memset(p, 0, sizeof *p);
+    p->type = AUTH_ANONYMOUS;
+    p->role = rbac_role_parse(cfg->auth.anonymous_role);
+    util_copy(p->subject, sizeof p->subject, "anonymous");
+    util_copy(p->tenant_id, sizeof p->tenant_id, "default");
+}
+
+/* Resolves an API key or reports why not: 0 ok, else the status sent. */
+static int resolve_key(struct req *r, const char *key)
+{
+    if (!key[0] || strlen(key) > AUTH_KEY_MAX_LEN)
+        return http_send_unauthorized(r, true, "the API key is invalid");
+    int rc = apikeys_lookup(key, &r->principal);
+    if (rc == 0) return 0;
+    if (rc < 0) return http_send_db_error(r, -rc);
+    return http_send_unauthorized(r, true, "the API key is invalid, expired or revoked");
+}
+
+int auth_resolve(struct req *r)
+{
+    struct principal *p = &r->principal;
+    memset(p, 0, sizeof *p);
+
+    /* 1. Session cookie. */
+    const char *cookies = http_header(r, "Cookie");
+    if (cookies) {
+        char token[256];
+        int n = mg_get_cookie(cookies, session_cookie_name(), token, sizeof token);
+        if (n >= 0 || n == -2 || n == -3) {
+            if (n <= 0) return http_send_unauthorized(r, true, "the session cookie is invalid");
+            int rc = session_lookup(token, p);
+            if (rc == 0) return 0;
+            memset(p, 0, sizeof *p);
+            if (rc < 0) return http_send_db_error(r, -rc);
+            return http_send_unauthorized(r, true, "the session has expired or was signed out");
+        }
+    }
+
+    /* 2. X-API-Key. */
+    const char *key = http_header(r, "X-API-Key");
+    if (key) return resolve_key(r, key);
+
+    /* 3. Authorization: Bearer. */
+    const char *authz = http_header(r, "Authorization");
+    if (authz) {
+        if (strncasecmp(authz, "Bearer ", 7) != 0)
+            return http_send_unauthorized(r, true, "only Bearer authorization is supported");
+        char token[8192];
+        if (!util_copy(token, sizeof token, authz + 7))
+            return http_send_unauthorized(r, true, "the bearer token is too long");
+        util_trim(token);
+        if (!token[0]) return http_send_unauthorized(r, true, "the bearer token is empty");
+        if (oidc_enabled()) {
+            int rc = oidc_verify_bearer(token, p);
+            if (rc == 0) return 0;
+            memset(p, 0, sizeof *p);
+            if (rc < 0) return http_send_unauthorized(r, true, "the bearer token is invalid");
+        }
+        return resolve_key(r, token);
+    }
+
+    /* No credential. */
+    if (cfg->auth.allow_anonymous) set_anonymous(p);
+    return 0;
+}
+
+int auth_gateway(struct req *r)
+{
+    if (gateway_key_count == 0)
+        return http_send_error(r, 503, "gateway_keys_not_configured",
+                               "no gateway keys are configured (gateways.api_keys / GATEWAY_API_KEYS)");
+    const char *key = http_header(r, "X-Gateway-Key");
+    if (!key) return http_send_unauthorized(r, false, "X-Gateway-Key is required");
+    bool ok = false;
+    /* Compare against every key, in constant time, without an early exit. */
+    for (int i = 0; i < gateway_key_count; i++) ok |= crypto_streq(key, gateway_keys[i]);
+    if (!ok) return http_send_unauthorized(r, true, "the gateway key is invalid");
+    memset(&r->principal, 0, sizeof r->principal);
+    r->principal.type = AUTH_GATEWAY;
+    util_copy(r->principal.subject, sizeof r->principal.subject, "gateway");
+    return 0;
+}
+
+bool auth_origin_ok(struct req *r)
+{
+    const char *origin = http_header(r, "Origin");
+    if (!origin) return true;
+    char want[256];
+    config_public_origin(cfg, want, sizeof want);
+    return strcasecmp(origin, want) == 0;
+}
+
+int auth_check_csrf(struct req *r)
+{
+    unsigned flags = r->route ? r->route->flags : 0;
+    bool session = r->principal.type == AUTH_SESSION;
+    if (!session && !(flags & ROUTE_AUTH_FLOW)) return 0;
+    if (!auth_origin_ok(r))
+        return http_send_error(r, 403, "origin_mismatch",
+                               "the Origin header does not match server.public_url");
+    if (session && !(flags & ROUTE_CSRF_EXEMPT)) {
+        const char *t = http_header(r, "X-CSRF-Token");
+        if (!t || !crypto_streq(t, r->principal.csrf_token))
+            return http_send_error(r, 403, "csrf_failed",
+                                   "X-CSRF-Token is missing or wrong (get it from /v1/whoami)");
+    }
+    return 0;
+}
+
+static const char *auth_type_name(enum auth_type t)
+{
+    switch (t) {
+    case AUTH_SESSION: return "session";
+    case AUTH_API_KEY: return "api_key";
+    case AUTH_JWT: return "jwt";
+    case AUTH_GATEWAY: return "gateway";
+    case AUTH_ANONYMOUS: return "anonymous";
+    default: return "none";
+    }
+}
+
+cJSON *auth_whoami_json(const struct req *r)
+{
+    const struct principal *p = &r->principal;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "subject", p->subject);
+    json_add_str_or_null(o, "name", p->name[0] ? p->name : NULL);
+    json_add_str_or_null(o, "email", p->email[0] ? p->email : NULL);
+    cJSON_AddStringToObject(o, "auth_type", auth_type_name(p->type));
+    cJSON_AddStringToObject(o, "role", rbac_role_name(p->role));
+    cJSON_AddStringToObject(o, "tenant_id", p->tenant_id);
+    cJSON *scopes = cJSON_AddArrayToObject(o, "scopes");
+    char buf[128];
+    util_copy(buf, sizeof buf, rbac_role_scopes(p->role));
+    char *save = NULL;
+    for (char *s = strtok_r(buf, " ", &save); s; s = strtok_r(NULL, " ", &save))
+        cJSON_AddItemToArray(scopes, cJSON_CreateString(s));
+    if (p->type == AUTH_SESSION) cJSON_AddStringToObject(o, "csrf_token", p->csrf_token);
+    return o;
+}
+
+int auth_handle_whoami(struct req *r)
+{
+    return http_send_json_take(r, 200, auth_whoami_json(r));
+}
+
+int auth_handle_config(struct req *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "oidc_enabled", oidc_enabled());
+    cJSON_AddBoolToObject(o, "api_key_enabled", true);
+    cJSON_AddBoolToObject(o, "anonymous_enabled", cfg->auth.allow_anonymous);
+    return http_send_json_take(r, 200, o);
+}
