@@ -86,7 +86,7 @@ run: deps ui build
 test: test-unit test-ui test-api test-e2e
 
 test-unit: $(UNIT_BINS)
-	@bash scripts/run-unit.sh $(UNIT_BINS)
+	@bash scripts/with-pg.sh bash scripts/run-unit.sh $(UNIT_BINS)
 
 test-ui:
 	@cd ui && npm test

@@ -1,0 +1,245 @@
+/*
+ * test_db.c — the database facade against a real SQLite file and, when
+ * PORTICO_TEST_PG_URL is set, a real PostgreSQL: migrations, parameters of
+ * every type, NULLs, constraint errors, transactions, concurrent writers,
+ * refusing a newer schema, an unreachable server.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "portico/config.h"
+#include "portico/crypto.h"
+#include "portico/db.h"
+#include "portico/migrate.h"
+
+static struct config cfg;
+static char sqlite_dir[64] = "/tmp/portico-test-db-XXXXXX";
+static char sqlite_path[128];
+
+static int setup_backend(const char *pg_url)
+{
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(sqlite_path, sizeof sqlite_path, "%s/sub/p.db", sqlite_dir);
+    cfg.database.url = (char *)(pg_url ? pg_url : "");
+    cfg.database.sqlite_path = sqlite_path;
+    if (db_init(&cfg) != 0) return -1;
+    struct db *db = db_thread();
+    if (!db) return -1;
+    /* Start from an empty schema each run. */
+    db_exec_script(db, "DROP TABLE IF EXISTS t_items; DROP TABLE IF EXISTS t_conc;");
+    return migrate_run(db) < 0 ? -1 : 0;
+}
+
+static int setup_sqlite(void **state)
+{
+    (void)state;
+    if (!mkdtemp(sqlite_dir)) return -1;
+    return setup_backend(NULL);
+}
+
+static int setup_pg(void **state)
+{
+    (void)state;
+    return setup_backend(getenv("PORTICO_TEST_PG_URL"));
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    db_shutdown();
+    return 0;
+}
+
+static void test_migrations_idempotent(void **state)
+{
+    (void)state;
+    struct db *db = db_thread();
+    assert_int_equal(migrate_run(db), 0);
+    struct db_result *res = NULL;
+    assert_int_equal(db_query(db, "SELECT MAX(version) FROM schema_migrations", DB_NOARGS, &res), DB_OK);
+    assert_int_equal(db_get_int(res, 0, 0), migrate_latest());
+    db_result_free(res);
+    assert_true(migrate_latest() >= 1);
+}
+
+static void test_params_and_types(void **state)
+{
+    (void)state;
+    struct db *db = db_thread();
+    assert_int_equal(db_exec_script(db, "CREATE TABLE t_items (id TEXT PRIMARY KEY, n BIGINT, r DOUBLE PRECISION, s TEXT)"),
+                     DB_OK);
+    long affected = -1;
+    assert_int_equal(db_exec(db, "INSERT INTO t_items (id, n, r, s) VALUES ($1, $2, $3, $4)",
+                             DB_ARGS(DBP_TEXT("a"), DBP_INT(9007199254740993LL), DBP_REAL(0.25), DBP_TEXT("x'); DROP TABLE t_items; --")),
+                             &affected),
+                     DB_OK);
+    assert_int_equal(affected, 1);
+    assert_int_equal(db_exec(db, "INSERT INTO t_items (id, n, r, s) VALUES ($1, $2, $3, $4)",
+                             DB_ARGS(DBP_TEXT("b"), DBP_NULL, DBP_NULL, DBP_TEXT(NULL)), NULL),
+                     DB_OK);
+    struct db_result *res = NULL;
+    assert_int_equal(db_query(db, "SELECT id, n, r, s FROM t_items WHERE id = $1 OR id = $1 || 'zz' ORDER BY id",
+                              DB_ARGS(DBP_TEXT("a")), &res),
+                     DB_OK);
+    assert_int_equal(db_rows(res), 1);
+    assert_int_equal(db_cols(res), 4);
+    assert_string_equal(db_get(res, 0, 0), "a");
+    assert_int_equal(db_get_int(res, 0, 1), 9007199254740993LL);
+    assert_true(db_get_double(res, 0, 2) == 0.25);
+    assert_string_equal(db_get(res, 0, 3), "x'); DROP TABLE t_items; --");
+    db_result_free(res);
+    assert_int_equal(db_query(db, "SELECT n, r, s FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("b")), &res), DB_OK);
+    assert_true(db_is_null(res, 0, 0));
+    assert_true(db_is_null(res, 0, 1));
+    assert_null(db_get(res, 0, 2));
+    assert_null(db_get(res, 5, 0)); /* out of range is NULL, not a crash */
+    db_result_free(res);
+}
+
+static void test_constraint_and_tx(void **state)
+{
+    (void)state;
+    struct db *db = db_thread();
+    assert_int_equal(db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("a")), NULL),
+                     DB_ERR_CONSTRAINT);
+    assert_int_equal(db_begin(db), DB_OK);
+    assert_int_equal(db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("tx")), NULL), DB_OK);
+    assert_int_equal(db_rollback(db), DB_OK);
+    struct db_result *res = NULL;
+    assert_int_equal(db_query(db, "SELECT COUNT(*) FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("tx")), &res), DB_OK);
+    assert_int_equal(db_get_int(res, 0, 0), 0);
+    db_result_free(res);
+    assert_int_equal(db_begin(db), DB_OK);
+    assert_int_equal(db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("tx")), NULL), DB_OK);
+    assert_int_equal(db_commit(db), DB_OK);
+    assert_int_equal(db_query(db, "SELECT COUNT(*) FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("tx")), &res), DB_OK);
+    assert_int_equal(db_get_int(res, 0, 0), 1);
+    db_result_free(res);
+    /* A syntax error is an internal error, not a crash. */
+    assert_int_equal(db_exec(db, "SELEKT nonsense", DB_NOARGS, NULL), DB_ERR_INTERNAL);
+}
+
+static void test_like_escape(void **state)
+{
+    (void)state;
+    struct db *db = db_thread();
+    db_exec(db, "INSERT INTO t_items (id, s) VALUES ($1, $2)", DB_ARGS(DBP_TEXT("p1"), DBP_TEXT("100% off")), NULL);
+    db_exec(db, "INSERT INTO t_items (id, s) VALUES ($1, $2)", DB_ARGS(DBP_TEXT("p2"), DBP_TEXT("1000 off")), NULL);
+    struct db_result *res = NULL;
+    assert_int_equal(db_query(db, "SELECT id FROM t_items WHERE s LIKE $1 ESCAPE '\\' ORDER BY id",
+                              DB_ARGS(DBP_TEXT("%100\\%%")), &res),
+                     DB_OK);
+    assert_int_equal(db_rows(res), 1);
+    assert_string_equal(db_get(res, 0, 0), "p1");
+    db_result_free(res);
+}
+
+#define WRITERS 16
+#define WRITES 40
+
+static void *writer(void *arg)
+{
+    long id = (long)arg;
+    long failures = 0;
+    for (int i = 0; i < WRITES; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "w%ld-%d", id, i);
+        enum db_err e;
+        if (i % 4 == 0) {
+            /* Some writes inside explicit transactions. */
+            e = db_begin(db_thread());
+            if (e == DB_OK) e = db_exec(db_thread(), "INSERT INTO t_conc (k) VALUES ($1)", DB_ARGS(DBP_TEXT(key)), NULL);
+            if (e == DB_OK) e = db_commit(db_thread());
+            else db_rollback(db_thread());
+        } else {
+            e = db_exec(db_thread(), "INSERT INTO t_conc (k) VALUES ($1)", DB_ARGS(DBP_TEXT(key)), NULL);
+        }
+        if (e != DB_OK) failures++;
+    }
+    db_thread_close();
+    return (void *)failures;
+}
+
+static void test_concurrent_writers(void **state)
+{
+    (void)state;
+    assert_int_equal(db_exec_script(db_thread(), "CREATE TABLE t_conc (k TEXT PRIMARY KEY)"), DB_OK);
+    pthread_t th[WRITERS];
+    for (long i = 0; i < WRITERS; i++) pthread_create(&th[i], NULL, writer, (void *)i);
+    long failures = 0;
+    for (int i = 0; i < WRITERS; i++) {
+        void *rv;
+        pthread_join(th[i], &rv);
+        failures += (long)rv;
+    }
+    assert_int_equal(failures, 0);
+    struct db_result *res = NULL;
+    assert_int_equal(db_query(db_thread(), "SELECT COUNT(*) FROM t_conc", DB_NOARGS, &res), DB_OK);
+    assert_int_equal(db_get_int(res, 0, 0), WRITERS * WRITES);
+    db_result_free(res);
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+    (void)state;
+    struct db *db = db_thread();
+    assert_int_equal(db_exec(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                             DB_ARGS(DBP_INT(9999), DBP_TEXT("9999_future.sql"), DBP_INT(0)), NULL),
+                     DB_OK);
+    assert_int_equal(migrate_run(db), -1);
+    db_exec(db, "DELETE FROM schema_migrations WHERE version = $1", DB_ARGS(DBP_INT(9999)), NULL);
+    assert_int_equal(migrate_run(db), 0);
+}
+
+static void test_pg_unreachable(void **state)
+{
+    (void)state;
+    db_shutdown();
+    cfg.database.url = "postgres://postgres@127.0.0.1:1/nothing";
+    assert_int_equal(db_init(&cfg), 0);
+    assert_null(db_thread());
+    assert_int_equal(db_exec(db_thread(), "SELECT 1", DB_NOARGS, NULL), DB_ERR_UNAVAILABLE);
+    struct db *d = NULL;
+    assert_int_equal(db_open(&d), DB_ERR_UNAVAILABLE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrations_idempotent),
+        cmocka_unit_test(test_params_and_types),
+        cmocka_unit_test(test_constraint_and_tx),
+        cmocka_unit_test(test_like_escape),
+        cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_refuses_newer_schema),
+    };
+    int rc = cmocka_run_group_tests_name("db (sqlite)", tests, setup_sqlite, teardown);
+    /* The SQLite directory (created by db_init) is removed file by file. */
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char f[160];
+        snprintf(f, sizeof f, "%s%s", sqlite_path, suffixes[i]);
+        unlink(f);
+    }
+    char sub[100];
+    snprintf(sub, sizeof sub, "%s/sub", sqlite_dir);
+    rmdir(sub);
+    rmdir(sqlite_dir);
+    if (getenv("PORTICO_TEST_PG_URL")) {
+        rc |= cmocka_run_group_tests_name("db (postgres)", tests, setup_pg, teardown);
+        const struct CMUnitTest pg_only[] = {cmocka_unit_test(test_pg_unreachable)};
+        rc |= cmocka_run_group_tests_name("db (postgres unreachable)", pg_only, NULL, teardown);
+    } else {
+        fprintf(stderr, "test_db: PORTICO_TEST_PG_URL not set: PostgreSQL part not run\n");
+    }
+    return rc;
+}
