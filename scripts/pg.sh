@@ -34,7 +34,6 @@ port = $port
 unix_socket_directories = '$dir'
 max_connections = 500
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 CONF
     as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/dev/null \

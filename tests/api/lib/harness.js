@@ -96,6 +96,7 @@ export class Portico {
 
   // Starts the server; resolves when it prints its listening line.
   async start() {
+    this.url = undefined;
     const db = this.opts.dbUrl !== undefined ? this.opts.dbUrl
       : (DB_KIND === 'postgres' ? (this.dbUrl ||= freshPgDatabase()) : '');
     this.dbUrl = db;
@@ -121,7 +122,7 @@ export class Portico {
       this.proc.stderr.on('data', (d) => {
         this.stderr += d.toString();
         const m = this.stderr.match(/portico: listening on (http:\/\/[0-9.]+:(\d+))/);
-        if (m && !this.url) {
+        if (m && !this.url && !this.proc.killed) {
           this.url = m[1];
           this.port = Number(m[2]);
           clearTimeout(timer);
