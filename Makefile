@@ -54,7 +54,7 @@ $(BUILD)/obj/gen_%.o: $(BUILD)/gen/%.c | $(BUILD)/obj
 $(BUILD)/embed: embed/embed.c | $(BUILD)/obj
 	$(CC) $(WARN) -O2 -o $@ $< -lcrypto -lz
 
-$(BUILD)/gen/assets_ui.c: $(BUILD)/embed $(UI_FILES) | $(BUILD)/gen
+$(BUILD)/gen/assets_ui.c: $(BUILD)/embed $(UI_FILES) $(wildcard $(UI_DIST)/*/index.html) | $(BUILD)/gen
 	@if [ ! -f $(UI_DIST)/portal/index.html ] || [ ! -f $(UI_DIST)/console/index.html ]; then \
 	  echo "error: ui/dist has no index.html (portal/ and console/): run 'make ui' first" >&2; \
 	  exit 1; fi
@@ -79,11 +79,18 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libportico.a | $(BUILD)/test
 	$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -Wno-unused-function -o $@ $< \
 	  $(BUILD)/libportico.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
-run: deps ui build
+run: deps
+	@$(MAKE) --no-print-directory ui
+	@$(MAKE) --no-print-directory build
 	@mkdir -p var
+	@echo "portico: sign in at http://127.0.0.1:8080/console/ with the demo key portico-demo-admin-key-0001"
 	$(BUILD)/portico serve --config config/portico.dev.yaml
 
-test: test-unit test-ui test-api test-e2e
+# The UI is built first in its own make run, so the embedded file list is
+# read after the build (hashed names change).
+test:
+	@$(MAKE) --no-print-directory ui
+	@$(MAKE) --no-print-directory test-unit test-ui test-api test-e2e
 
 test-unit: $(UNIT_BINS)
 	@bash scripts/with-pg.sh bash scripts/run-unit.sh $(UNIT_BINS)
