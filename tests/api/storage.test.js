@@ -38,9 +38,11 @@ test('a restart on the same database applies no migration twice', async () => {
 });
 
 test('PostgreSQL outage: 503 while down, recovery without restart', { skip: DB_KIND !== 'postgres' && 'PostgreSQL only' }, async () => {
-  const q = await startPortico();
-  started.push(q);
-  const pg = (cmd) => execFileSync('bash', [join(ROOT, 'scripts/pg.sh'), cmd, process.env.PORTICO_PG_DIR]);
+  // A private cluster: stopping the shared one would break other test files.
+  const dir = execFileSync('bash', [join(ROOT, 'scripts/pg.sh'), 'start']).toString().trim();
+  const pg = (cmd) => execFileSync('bash', [join(ROOT, 'scripts/pg.sh'), cmd, dir]);
+  const q = await startPortico({ dbUrl: execFileSync('bash', [join(ROOT, 'scripts/pg.sh'), 'url', dir]).toString().trim() });
+  started.push({ cleanup: async () => { await q.cleanup(); pg('stop'); } });
   // A database-backed request: a pk_ key is looked up in the database.
   const dbKey = 'pk_abcdefgh_' + 'x'.repeat(43);
   const before = await q.get('/v1/whoami', { key: dbKey });
