@@ -22,6 +22,7 @@
 #include "portico/crypto.h"
 #include "portico/db.h"
 #include "portico/http.h"
+#include "portico/json.h"
 #include "portico/limits.h"
 #include "portico/log.h"
 #include "portico/rbac.h"
@@ -269,27 +270,284 @@ int apikeys_lookup(const char *key, struct principal *p)
     return rc;
 }
 
-/* ---- to be completed: creation, listing, revocation -------------------- */
+
+/* ---- creation ----------------------------------------------------------- */
+
+#define KEY_ID_CHARS 8
+#define KEY_SECRET_BYTES 32 /* 256-bit secrets */
+#define KEY_CREATE_TRIES 4  /* retries when the random id collides */
+
+static const char SQL_INSERT[] =
+    "INSERT INTO api_keys (id, name, prefix, key_hash, role, tenant_id, created_by, created_at, "
+    "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/* A random visible id of KEY_ID_CHARS lowercase letters and digits
+ * (rejection sampling keeps every character equally likely). 0 on success. */
+static int random_key_id(char out[KEY_ID_CHARS + 1])
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    size_t n = 0;
+    while (n < KEY_ID_CHARS) {
+        unsigned char buf[16];
+        if (crypto_random(buf, sizeof buf) != 0) return -1;
+        for (size_t i = 0; i < sizeof buf && n < KEY_ID_CHARS; i++)
+            if (buf[i] < 252) out[n++] = alphabet[buf[i] % 36];
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+/* "pk_<id>_<base64url secret>" into out; false when out is too small. */
+static bool format_key(const char *id, const unsigned char *secret, size_t secret_len, char *out,
+                       size_t n)
+{
+    char b64[(KEY_SECRET_BYTES + 2) / 3 * 4 + 1];
+    if (secret_len > KEY_SECRET_BYTES) return false;
+    crypto_b64url_encode(secret, secret_len, b64);
+    int w = snprintf(out, n, "pk_%s_%s", id, b64);
+    return w > 0 && (size_t)w < n;
+}
 
 int apikeys_create(const char *name, const char *role, const char *tenant, long long expires_at_ms,
                    const char *created_by, char *key_out, char *id_out)
 {
-    (void)name, (void)role, (void)tenant, (void)expires_at_ms, (void)created_by, (void)key_out,
-        (void)id_out;
-    return DB_ERR_INTERNAL;
+    if (!name || !name[0] || util_utf8_len(name, strlen(name)) > AUTH_NAME_MAX ||
+        !util_utf8_valid(name, strlen(name)) || util_has_control(name, false))
+        return -1;
+    if (rbac_role_parse(role) == ROLE_NONE || !tenant || !valid_tenant(tenant)) return -1;
+
+    struct db *db = db_thread();
+    enum db_err e = DB_ERR_INTERNAL;
+    for (int attempt = 0; attempt < KEY_CREATE_TRIES; attempt++) {
+        char kid[KEY_ID_CHARS + 1], id[CRYPTO_UUID_LEN + 1], prefix[16], key[128];
+        char hash[CRYPTO_SHA256_HEX_LEN + 1];
+        unsigned char secret[KEY_SECRET_BYTES];
+        if (random_key_id(kid) != 0 || crypto_random(secret, sizeof secret) != 0 ||
+            crypto_uuid(id) != 0)
+            return DB_ERR_INTERNAL;
+        if (!format_key(kid, secret, sizeof secret, key, sizeof key)) return DB_ERR_INTERNAL;
+        snprintf(prefix, sizeof prefix, "pk_%s", kid);
+        crypto_sha256_hex(key, strlen(key), hash);
+        e = db_exec(db, SQL_INSERT,
+                    DB_ARGS(DBP_TEXT(id), DBP_TEXT(name), DBP_TEXT(prefix), DBP_TEXT(hash),
+                            DBP_TEXT(role), DBP_TEXT(tenant), DBP_TEXT(created_by ? created_by : ""),
+                            DBP_INT(util_now_ms()),
+                            expires_at_ms > 0 ? DBP_INT(expires_at_ms) : DBP_NULL),
+                    NULL);
+        if (e == DB_OK) {
+            memcpy(key_out, key, strlen(key) + 1);
+            memcpy(id_out, id, sizeof id);
+            return DB_OK;
+        }
+        if (e != DB_ERR_CONSTRAINT) break; /* only an id collision is worth a retry */
+    }
+    return (int)e;
+}
+
+/* ---- the HTTP API ------------------------------------------------------- */
+
+#define KEY_COLS                                                                                   \
+    "id, name, prefix, role, tenant_id, created_by, created_at, expires_at, last_used_at, "        \
+    "revoked_at"
+
+static const char SQL_GET[] = "SELECT " KEY_COLS " FROM api_keys WHERE id = $1";
+static const char SQL_LIST_ALL[] =
+    "SELECT " KEY_COLS " FROM api_keys ORDER BY created_at DESC, id LIMIT $1 OFFSET $2";
+static const char SQL_COUNT_ALL[] = "SELECT COUNT(*) FROM api_keys";
+static const char SQL_LIST_TENANT[] = "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = $1 "
+                                      "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3";
+static const char SQL_COUNT_TENANT[] = "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1";
+static const char SQL_REVOKE[] =
+    "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+static const char SQL_DELETE_KEY_SESSIONS[] = "DELETE FROM sessions WHERE key_id = $1";
+
+static void add_time_col(cJSON *o, const char *name, const struct db_result *res, size_t row,
+                         int col)
+{
+    json_add_time(o, name, db_is_null(res, row, col) ? -1 : db_get_int(res, row, col));
+}
+
+/* One key as JSON (never the hash). Caller frees with cJSON_Delete. */
+static cJSON *key_json(const struct db_result *res, size_t row)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "id", db_get(res, row, 0));
+    cJSON_AddStringToObject(o, "name", db_get(res, row, 1));
+    cJSON_AddStringToObject(o, "prefix", db_get(res, row, 2));
+    cJSON_AddStringToObject(o, "role", db_get(res, row, 3));
+    cJSON_AddStringToObject(o, "tenant_id", db_get(res, row, 4));
+    cJSON_AddStringToObject(o, "created_by", db_get(res, row, 5));
+    add_time_col(o, "created_at", res, row, 6);
+    add_time_col(o, "expires_at", res, row, 7);
+    add_time_col(o, "last_used_at", res, row, 8);
+    cJSON_AddBoolToObject(o, "revoked", !db_is_null(res, row, 9));
+    add_time_col(o, "revoked_at", res, row, 9);
+    return o;
+}
+
+static bool all_tenants(const struct req *r)
+{
+    return rbac_allows(r->principal.role, PERM_ALL_TENANTS);
 }
 
 int apikeys_handle_list(struct req *r)
 {
-    return http_send_error(r, 501, "not_implemented", "not implemented yet");
+    long page, page_size;
+    if (http_paging(r, &page, &page_size) != 0) return r->status;
+    struct db *db = db_thread();
+    struct db_result *rows = NULL, *count = NULL;
+    cJSON *out = NULL;
+    enum db_err e;
+    int64_t offset = (int64_t)(page - 1) * page_size;
+    if (all_tenants(r)) {
+        e = db_query(db, SQL_LIST_ALL, DB_ARGS(DBP_INT(page_size), DBP_INT(offset)), &rows);
+        if (e == DB_OK) e = db_query(db, SQL_COUNT_ALL, DB_NOARGS, &count);
+    } else {
+        const char *t = r->principal.tenant_id;
+        e = db_query(db, SQL_LIST_TENANT, DB_ARGS(DBP_TEXT(t), DBP_INT(page_size), DBP_INT(offset)),
+                     &rows);
+        if (e == DB_OK) e = db_query(db, SQL_COUNT_TENANT, DB_ARGS(DBP_TEXT(t)), &count);
+    }
+    int rc;
+    if (e != DB_OK) {
+        rc = http_send_db_error(r, e);
+        goto out;
+    }
+    out = cJSON_CreateObject();
+    cJSON *items = cJSON_AddArrayToObject(out, "items");
+    for (size_t i = 0; i < db_rows(rows); i++) cJSON_AddItemToArray(items, key_json(rows, i));
+    cJSON_AddNumberToObject(out, "total", (double)(db_rows(count) ? db_get_int(count, 0, 0) : 0));
+    cJSON_AddNumberToObject(out, "page", (double)page);
+    cJSON_AddNumberToObject(out, "page_size", (double)page_size);
+    rc = http_send_json_take(r, 200, out);
+out:
+    db_result_free(rows);
+    db_result_free(count);
+    return rc;
+}
+
+/* Validates the create body into the out-parameters; sends 400 and returns
+ * its status on a bad field, 0 when valid. */
+static int parse_create(struct req *r, const cJSON *body, const char **name, const char **role,
+                        const char **tenant, int64_t *expires_ms)
+{
+    char err[JSON_ERR_MAX];
+    if (json_only_keys(body, "name|role|tenant_id|expires_at", err) != 0 ||
+        json_string(body, "name", 1, AUTH_NAME_MAX, true, name, err) != 0 ||
+        json_enum(body, "role", "cpi-admin|tenant-admin|devops|viewer", true, role, err) != 0 ||
+        json_string(body, "tenant_id", 1, AUTH_TENANT_MAX, false, tenant, err) < 0)
+        return http_send_error(r, 400, "invalid_field", "%s", err);
+    if (util_has_control(*name, false))
+        return http_send_error(r, 400, "invalid_field", "name: must not contain control characters");
+    if (*tenant && !valid_tenant(*tenant))
+        return http_send_error(r, 400, "invalid_field",
+                               "tenant_id: 1..%d letters, digits, '-', '_' or '.'", AUTH_TENANT_MAX);
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(body, "expires_at");
+    *expires_ms = 0;
+    if (exp && !cJSON_IsNull(exp)) {
+        int64_t ms;
+        if (!cJSON_IsString(exp) || util_time_parse(exp->valuestring, &ms) != 0)
+            return http_send_error(r, 400, "invalid_field",
+                                   "expires_at: must be an RFC 3339 time such as "
+                                   "2026-11-22T08:00:00Z");
+        if (ms <= util_now_ms())
+            return http_send_error(r, 400, "invalid_field", "expires_at: must be in the future");
+        *expires_ms = ms;
+    }
+    return 0;
 }
 
 int apikeys_handle_create(struct req *r)
 {
-    return http_send_error(r, 501, "not_implemented", "not implemented yet");
+    cJSON *body = http_json_body(r);
+    if (!body) return r->status;
+    const char *name = NULL, *role = NULL, *tenant = NULL;
+    int64_t expires_ms = 0;
+    struct db_result *res = NULL;
+    int rc = parse_create(r, body, &name, &role, &tenant, &expires_ms);
+    if (rc) goto out;
+
+    /* Only a cross-tenant admin may mint cpi-admin keys or keys elsewhere. */
+    if (!all_tenants(r)) {
+        if (rbac_role_parse(role) == ROLE_CPI_ADMIN) {
+            rc = http_send_error(r, 403, "forbidden", "your role (%s) may not create %s keys",
+                                 rbac_role_name(r->principal.role), role);
+            goto out;
+        }
+        if (tenant && strcmp(tenant, r->principal.tenant_id) != 0) {
+            rc = http_send_error(r, 403, "forbidden",
+                                 "your role (%s) may create keys only for tenant %s",
+                                 rbac_role_name(r->principal.role), r->principal.tenant_id);
+            goto out;
+        }
+    }
+    if (!tenant) tenant = r->principal.tenant_id;
+
+    char key[128], id[CRYPTO_UUID_LEN + 1];
+    int e = apikeys_create(name, role, tenant, expires_ms, r->principal.subject, key, id);
+    if (e < 0) {
+        rc = http_send_error(r, 400, "invalid_field", "name or tenant_id is not valid");
+        goto out;
+    }
+    if (e == DB_OK) e = db_query(db_thread(), SQL_GET, DB_ARGS(DBP_TEXT(id)), &res);
+    if (e != DB_OK) {
+        rc = http_send_db_error(r, e);
+        goto out;
+    }
+    if (db_rows(res) != 1) {
+        rc = http_send_error(r, 500, "internal", "internal error (request %s)", r->request_id);
+        goto out;
+    }
+    cJSON *o = key_json(res, 0);
+    if (o) cJSON_AddStringToObject(o, "key", key); /* shown once, never stored */
+    rc = http_send_json_take(r, 201, o);
+    log_info("API key %s (%s, %s, tenant %s) created by %s", id, name, role, tenant,
+             r->principal.subject);
+out:
+    cJSON_Delete(body);
+    db_result_free(res);
+    return rc;
 }
 
 int apikeys_handle_delete(struct req *r)
 {
-    return http_send_error(r, 501, "not_implemented", "not implemented yet");
+    const char *id = r->params[0];
+    struct db *db = db_thread();
+    struct db_result *res = NULL;
+    bool in_tx = false;
+    int rc;
+    if (!crypto_is_uuid(id)) {
+        rc = http_send_error(r, 404, "not_found", "no such API key");
+        goto out;
+    }
+    enum db_err e = db_query(db, SQL_GET, DB_ARGS(DBP_TEXT(id)), &res);
+    if (e != DB_OK) {
+        rc = http_send_db_error(r, e);
+        goto out;
+    }
+    /* Another tenant's key answers like a missing one: no existence oracle. */
+    if (db_rows(res) != 1 ||
+        (!all_tenants(r) && strcmp(db_get(res, 0, 4), r->principal.tenant_id) != 0)) {
+        rc = http_send_error(r, 404, "not_found", "no such API key");
+        goto out;
+    }
+    e = db_begin(db);
+    in_tx = e == DB_OK;
+    if (e == DB_OK)
+        e = db_exec(db, SQL_REVOKE, DB_ARGS(DBP_INT(util_now_ms()), DBP_TEXT(id)), NULL);
+    /* Sessions signed in with this key end with it. */
+    if (e == DB_OK) e = db_exec(db, SQL_DELETE_KEY_SESSIONS, DB_ARGS(DBP_TEXT(id)), NULL);
+    if (e == DB_OK) e = db_commit(db);
+    if (e != DB_OK) {
+        rc = http_send_db_error(r, e);
+        goto out;
+    }
+    in_tx = false;
+    log_info("API key %s revoked by %s", id, r->principal.subject);
+    rc = http_send_no_content(r);
+out:
+    if (in_tx) db_rollback(db);
+    db_result_free(res);
+    return rc;
 }

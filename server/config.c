@@ -49,7 +49,7 @@ static const struct config_key config_key_table[] = {
       "at least 32 bytes; keys session and OIDC cookies"),
     K("session.cookie_secure", CFG_BOOL, session.cookie_secure, "true", 0, 0, NULL, false,
       "Secure cookies (__Host- prefix); false only for plain-HTTP local use"),
-    K("session.ttl_seconds", CFG_INT, session.ttl_seconds, "28800", 60, 2592000, NULL, false,
+    K("session.ttl_seconds", CFG_INT, session.ttl_seconds, "28800", 1, 2592000, NULL, false,
       "absolute session lifetime"),
     K("oidc.issuer", CFG_STRING, oidc.issuer, "", 0, 0, NULL, false,
       "OpenID provider issuer URL; empty = OIDC off"),
