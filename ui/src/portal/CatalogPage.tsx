@@ -10,7 +10,7 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api } from '../shared/api';
 import type { ApiSummary, Facets, PortalPage } from '../shared/types';
 import { formatNumber, plural } from '../shared/format';
-import { useApi, useSlashFocus } from '../shared/hooks';
+import { useApi, useMedia, useSlashFocus } from '../shared/hooks';
 import { Link, navigate, useLocation } from '../shared/router';
 import { Icon } from '../shared/components/Icon';
 import { Chip, StatusBadge } from '../shared/components/StatusBadge';
@@ -80,6 +80,9 @@ export function CatalogPage() {
     [loc.search],
   );
   const data = result.data;
+  // On a phone the facets fold away behind "Filters" so results come first.
+  const narrow = useMedia('(max-width: 860px)');
+  const activeCount = (query.category ? 1 : 0) + query.tags.length;
 
   return (
     <div class="catalog">
@@ -122,7 +125,19 @@ export function CatalogPage() {
 
       <div class="catalog__body">
         <aside class="facets" aria-label="Filters">
-          <FacetPanel facets={data?.facets} query={query} />
+          {narrow ? (
+            <details class="facets__fold">
+              <summary>
+                Filters
+                {activeCount > 0 && <span class="facets__active"> ({activeCount} active)</span>}
+              </summary>
+              <div class="facets__inner">
+                <FacetPanel facets={data?.facets} query={query} />
+              </div>
+            </details>
+          ) : (
+            <FacetPanel facets={data?.facets} query={query} />
+          )}
         </aside>
 
         <section class="results" aria-labelledby="results-heading" aria-busy={result.loading}>
@@ -308,6 +323,20 @@ function Results({
   const { data, error, loading, reload } = result;
   if (error) return <ErrorState error={error} title="Could not load the catalog" onRetry={reload} />;
   if (!data) return <CardSkeletons />;
+  if (data.items.length === 0 && data.total > 0) {
+    return (
+      <EmptyState
+        title="No APIs on this page"
+        action={
+          <button type="button" class="btn" onClick={() => go({ ...query, page: 1 })}>
+            Go to the first page
+          </button>
+        }
+      >
+        <p>The results end before page {query.page}.</p>
+      </EmptyState>
+    );
+  }
   if (data.items.length === 0) {
     return (
       <EmptyState

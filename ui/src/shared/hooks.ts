@@ -93,3 +93,18 @@ export function useEscape(fn: () => void, active = true) {
     return () => document.removeEventListener('keydown', onKey);
   }, [active]);
 }
+
+/* Whether a media query matches, following changes (e.g. "(max-width: 860px)"). */
+export function useMedia(query: string): boolean {
+  const get = () => (typeof window !== 'undefined' && window.matchMedia ? window.matchMedia(query).matches : false);
+  const [matches, setMatches] = useState(get);
+  useEffect(() => {
+    const mq = window.matchMedia?.(query);
+    if (!mq) return undefined;
+    const update = () => setMatches(mq.matches);
+    update();
+    mq.addEventListener('change', update);
+    return () => mq.removeEventListener('change', update);
+  }, [query]);
+  return matches;
+}
