@@ -63,8 +63,13 @@ $(BUILD)/gen/assets_ui.c: $(BUILD)/embed $(UI_FILES) | $(BUILD)/gen
 $(BUILD)/gen/assets_sql.c: $(BUILD)/embed $(SQL_FILES) | $(BUILD)/gen
 	$(BUILD)/embed assets_sql $@ server/sql
 
-$(BUILD)/gen/assets_docs.c: $(BUILD)/embed docs/openapi.yaml | $(BUILD)/gen
-	$(BUILD)/embed assets_docs $@ docs/openapi.yaml
+# docs/openapi.yaml is converted to JSON at build time (a dependency-free node
+# script that accepts a strict YAML subset) and embedded as "openapi.json".
+$(BUILD)/gen/openapi.json: docs/openapi.yaml scripts/yaml2json.mjs | $(BUILD)/gen
+	node scripts/yaml2json.mjs docs/openapi.yaml $@
+
+$(BUILD)/gen/assets_docs.c: $(BUILD)/embed $(BUILD)/gen/openapi.json | $(BUILD)/gen
+	$(BUILD)/embed assets_docs $@ $(BUILD)/gen/openapi.json
 
 $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests:
 	@mkdir -p $@
