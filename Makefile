@@ -28,7 +28,8 @@ UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all build ui run test test-unit test-api test-api-sqlite test-api-pg test-e2e test-ui \
-        asan format format-check verify lint-c banned clean deps bench fuzz leakcheck docker
+        asan format format-check verify lint-c banned clean deps bench fuzz leakcheck docker \
+        docker-check
 
 all: ui build
 
@@ -140,6 +141,14 @@ bench: build
 
 fuzz:
 	@bash tests/fuzz/run.sh
+
+# The container image (needs a Docker engine) and offline checks of docker/.
+docker:
+	docker build -f docker/Dockerfile --build-arg PORTICO_VERSION=$(VERSION) \
+	  -t portico:$(VERSION) -t portico:latest .
+
+docker-check:
+	@bash docker/check.sh
 
 clean:
 	rm -rf build
