@@ -89,7 +89,9 @@ run: deps ui build
 	@mkdir -p var
 	$(BUILD)/portico serve --config config/portico.dev.yaml
 
-test: test-unit test-ui test-api test-e2e
+# Installs what is missing first, so `make test` works on a fresh machine.
+test: deps
+	$(MAKE) test-unit test-ui test-api test-e2e
 
 test-unit: $(UNIT_BINS)
 	@bash scripts/run-unit.sh $(UNIT_BINS)
