@@ -35,6 +35,17 @@ function porticoEnv(hostEnv) {
 
 const SECRET = 'docker-test-cookie-secret-0123456789abcdef';
 
+// `portico check-config` on the config file the stack mounts, with the
+// stack's environment: { status, stdout, stderr }.
+function checkStackConfig() {
+  const env = porticoEnv({ PORTICO_COOKIE_SECRET: SECRET });
+  const vol = compose.services.portico.volumes.find((v) => v.endsWith(':/etc/portico/portico.yaml:ro'));
+  assert.ok(vol, 'the live config is mounted');
+  const cfgFile = join(ROOT, 'docker', vol.split(':')[0]);
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTICO_') && !k.startsWith('OIDC_') && k !== 'DATABASE_URL' && k !== 'GATEWAY_API_KEYS'));
+  return spawnSync(BIN, ['check-config', '--config', cfgFile], { env: { ...clean, ...env }, encoding: 'utf8' });
+}
+
 test('compose: the services of the stack are there', () => {
   assert.deepEqual(Object.keys(compose.services).sort(), ['caddy', 'keycloak', 'portico', 'postgres']);
   assert.match(compose.services.postgres.image, /^postgres:15/);
@@ -50,12 +61,8 @@ test('compose: the cookie secret must come from the environment', () => {
 
 test('compose: Portico accepts the configuration the stack gives it (check-config)', () => {
   const env = porticoEnv({ PORTICO_COOKIE_SECRET: SECRET });
-  const vol = compose.services.portico.volumes.find((v) => v.endsWith(':/etc/portico/portico.yaml:ro'));
-  assert.ok(vol, 'the live config is mounted');
-  const cfgFile = join(ROOT, 'docker', vol.split(':')[0]);
   assert.deepEqual(compose.services.portico.command, ['serve', '--config', '/etc/portico/portico.yaml']);
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTICO_') && !k.startsWith('OIDC_') && k !== 'DATABASE_URL' && k !== 'GATEWAY_API_KEYS'));
-  const r = spawnSync(BIN, ['check-config', '--config', cfgFile], { env: { ...clean, ...env }, encoding: 'utf8' });
+  const r = checkStackConfig();
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^profile: "live"$/m);
   assert.match(r.stdout, /^ {2}public_url: "https:\/\/localhost"$/m);
@@ -105,8 +112,9 @@ test('Caddy terminates TLS for the public URL and proxies to the portico service
   assert.equal(pub.protocol, 'https:');
   assert.match(caddyfile, new RegExp(`^${pub.hostname} \\{`, 'm'), 'a site block for the public host');
   assert.match(caddyfile, /^\s*tls internal$/m);
-  const live = parseYaml(readFileSync(join(ROOT, 'config/portico.live.yaml'), 'utf8').replace(/\$\{[^}]*\}/g, 'x'));
-  const port = live.server.listen.split(':').pop();
+  const r = checkStackConfig();
+  assert.equal(r.status, 0, r.stderr);
+  const port = r.stdout.match(/^ {2}listen: "0\.0\.0\.0:(\d+)"$/m)[1];
   assert.match(caddyfile, new RegExp(`reverse_proxy portico:${port} `));
   assert.ok(compose.services.portico.expose.includes(port));
   assert.match(caddyfile, /flush_interval -1/, 'SSE is not buffered');
