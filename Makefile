@@ -28,7 +28,8 @@ UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all build ui run test test-unit test-api test-api-sqlite test-api-pg test-e2e test-ui \
-        asan format format-check verify lint-c banned clean deps bench fuzz leakcheck docker
+        asan format format-check verify lint-c banned clean deps bench fuzz leakcheck docker \
+        docker-check
 
 all: ui build
 
@@ -63,8 +64,13 @@ $(BUILD)/gen/assets_ui.c: $(BUILD)/embed $(UI_FILES) $(wildcard $(UI_DIST)/*/ind
 $(BUILD)/gen/assets_sql.c: $(BUILD)/embed $(SQL_FILES) | $(BUILD)/gen
 	$(BUILD)/embed assets_sql $@ server/sql
 
-$(BUILD)/gen/assets_docs.c: $(BUILD)/embed docs/openapi.yaml | $(BUILD)/gen
-	$(BUILD)/embed assets_docs $@ docs/openapi.yaml
+# docs/openapi.yaml is converted to JSON at build time (a dependency-free node
+# script that accepts a strict YAML subset) and embedded as "openapi.json".
+$(BUILD)/gen/openapi.json: docs/openapi.yaml scripts/yaml2json.mjs | $(BUILD)/gen
+	node scripts/yaml2json.mjs docs/openapi.yaml $@
+
+$(BUILD)/gen/assets_docs.c: $(BUILD)/embed $(BUILD)/gen/openapi.json | $(BUILD)/gen
+	$(BUILD)/embed assets_docs $@ $(BUILD)/gen/openapi.json
 
 $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests:
 	@mkdir -p $@
@@ -86,9 +92,9 @@ run: deps
 	@echo "portico: sign in at http://127.0.0.1:8080/console/ with the demo key portico-demo-admin-key-0001"
 	$(BUILD)/portico serve --config config/portico.dev.yaml
 
-# The UI is built first in its own make run, so the embedded file list is
-# read after the build (hashed names change).
-test:
+# Installs what is missing, then builds the UI in its own make run (the
+# embedded file list is read after the build: hashed names change).
+test: deps
 	@$(MAKE) --no-print-directory ui
 	@$(MAKE) --no-print-directory test-unit test-ui test-api test-e2e
 
@@ -142,6 +148,14 @@ bench: build
 
 fuzz:
 	@bash tests/fuzz/run.sh
+
+# The container image (needs a Docker engine) and offline checks of docker/.
+docker:
+	docker build -f docker/Dockerfile --build-arg PORTICO_VERSION=$(VERSION) \
+	  -t portico:$(VERSION) -t portico:latest .
+
+docker-check:
+	@bash docker/check.sh
 
 clean:
 	rm -rf build

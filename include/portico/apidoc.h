@@ -1,7 +1,7 @@
 /*
  * apidoc.h — GET /v1/openapi.json: Portico's own OpenAPI document
- * (docs/openapi.yaml, embedded at build time, served as JSON).
- * Threading: the converted document is built once under pthread_once.
+ * (docs/openapi.yaml, converted to JSON and embedded at build time).
+ * Threading: reads static const tables only.
  */
 #ifndef PORTICO_APIDOC_H
 #define PORTICO_APIDOC_H
