@@ -156,7 +156,14 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
             listItem={selected}
             version={feed.version}
             offsetMs={feed.offsetMs}
-            onClose={() => navigate(`/console/gateways${search}`)}
+            onClose={() => {
+              navigate(`/console/gateways${search}`);
+              // Give focus back to the row the panel belonged to.
+              setTimeout(() => {
+                const id = CSS.escape(selectedId);
+                document.querySelector<HTMLElement>(`[data-gateway-id="${id}"] [data-testid=gateway-name]`)?.focus();
+              }, 0);
+            }}
             onChanged={feed.refresh}
           />
         )}

@@ -132,11 +132,11 @@ export function CatalogPage() {
                 {activeCount > 0 && <span class="facets__active"> ({activeCount} active)</span>}
               </summary>
               <div class="facets__inner">
-                <FacetPanel facets={data?.facets} query={query} />
+                <FacetPanel facets={data?.facets} query={query} failed={!!result.error} />
               </div>
             </details>
           ) : (
-            <FacetPanel facets={data?.facets} query={query} />
+            <FacetPanel facets={data?.facets} query={query} failed={!!result.error} />
           )}
         </aside>
 
@@ -146,7 +146,7 @@ export function CatalogPage() {
               Results
             </h2>
             <p class="results__count" role="status" data-testid="result-count">
-              {data ? resultLabel(data, query) : 'Loading APIs…'}
+              {data ? resultLabel(data, query) : result.error ? '' : 'Loading APIs…'}
             </p>
             <SortSelect query={query} />
           </div>
@@ -220,11 +220,12 @@ function facetEntries(counts: Record<string, number> | undefined, selected: stri
   return [...map.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
-function FacetPanel({ facets, query }: { facets: Facets | undefined; query: CatalogQuery }) {
+function FacetPanel({ facets, query, failed }: { facets: Facets | undefined; query: CatalogQuery; failed: boolean }) {
   const [allTags, setAllTags] = useState(false);
   const categories = facetEntries(facets?.categories, query.category ? [query.category] : []);
   const tags = facetEntries(facets?.tags, query.tags);
   const shownTags = allTags ? tags : tags.slice(0, Math.max(TAGS_SHOWN, query.tags.length));
+  if (!facets && failed) return null;
   if (!facets) {
     return (
       <div class="facets__skeleton" aria-hidden="true">

@@ -41,6 +41,9 @@ export function Layout({
     firstPath.current = loc.path;
     // Wait a frame for the new page to render its heading.
     const t = setTimeout(() => {
+      // A page that placed focus itself (a detail panel, a form) keeps it.
+      const active = document.activeElement;
+      if (active && active !== document.body && mainRef.current?.contains(active)) return;
       const h1 = mainRef.current?.querySelector<HTMLElement>('h1');
       const target = h1 ?? mainRef.current;
       if (!target) return;
