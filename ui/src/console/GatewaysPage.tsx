@@ -60,8 +60,11 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
     page_size: PAGE_SIZE,
   });
   const now = useNow(1000);
+  // Read the URL at call time: a debounced search may fire after a select changed it.
   const setFilters = (f: Partial<Filters>, replace = false) =>
-    navigate(`${loc.path}${filterSearch({ ...filters, page: 1, ...f })}`, { replace });
+    navigate(`${location.pathname}${filterSearch({ ...parseFilters(new URLSearchParams(location.search)), page: 1, ...f })}`, {
+      replace,
+    });
 
   // Environments seen so far feed the environment field's suggestions.
   const [environments, setEnvironments] = useState<string[]>([]);

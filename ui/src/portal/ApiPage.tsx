@@ -21,6 +21,7 @@ import {
   documentFileName,
   groupByTag,
   parseDocument,
+  PLACEHOLDER_HOST,
   serverUrl,
   type OperationInfo,
   type ParsedDocument,
@@ -103,7 +104,7 @@ function ApiView({ api: a }: { api: ApiDetail }) {
           </div>
           <div>
             <dt>Server</dt>
-            <dd class="mono break">{base}</dd>
+            <dd class="mono break">{base === PLACEHOLDER_HOST ? <span class="muted">not in the document</span> : base}</dd>
           </div>
           {a.tags && a.tags.length > 0 && (
             <div class="facts__wide">
