@@ -1185,6 +1185,14 @@ int oidc_handle_callback(struct req *r)
                            f.return_to);
         goto out;
     }
+    /* RFC 9207: a provider that names itself must be ours (mix-up defence). */
+    char iss[2200];
+    if (http_query_param(r, "iss", 0, iss, sizeof iss) >= 0 && strcmp(iss, cfg->oidc.issuer) != 0) {
+        rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
+                           "The response names another issuer than the configured provider (iss mismatch). Start again.",
+                           f.return_to);
+        goto out;
+    }
     char perr[256], pdesc[512];
     if (http_query_param(r, "error", 0, perr, sizeof perr) >= 0) {
         if (http_query_param(r, "error_description", 0, pdesc, sizeof pdesc) < 0) pdesc[0] = '\0';
