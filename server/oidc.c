@@ -548,7 +548,6 @@ static void *refresher_main(void *arg)
         pthread_mutex_unlock(&wake_lock);
         if (stop) break;
     }
-    db_thread_close();
     return NULL;
 }
 

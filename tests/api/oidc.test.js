@@ -496,3 +496,43 @@ describe('OIDC discovery issuer mismatch', () => {
     assert.match(p.stderr, /is not oidc.issuer/);
   });
 });
+
+describe('OIDC roles only in the access token (Keycloak defaults)', () => {
+  let p, idp;
+  before(async () => {
+    idp = await startIdp();
+    p = await startPortico({ config: oidcConfig(idp.issuer) });
+    idp.configure({ keys: [makeKey('RSA')], redirectUris: [p.url + '/auth/callback'], rolesInAccessToken: true });
+    await eventually(async () => (await p.get('/auth/login')).status === 302, 20000, 'discovery');
+  });
+  after(async () => {
+    await p?.cleanup();
+    await idp?.close();
+  });
+
+  test('the role comes from the verified JWT access token when the ID token has none', async () => {
+    const jar = new CookieJar();
+    const start = await jarFetch(jar, `${p.url}/auth/login?return_to=/console/`);
+    const cb = await signInAtProvider(jar, start.headers.get('location'), 'bob', p.url + '/auth/callback');
+    const res = await jarFetch(jar, cb);
+    assert.equal(res.status, 302, res.text);
+    const w = JSON.parse((await jarFetch(jar, p.url + '/v1/whoami')).text);
+    assert.equal(w.role, 'devops');
+    assert.equal(w.tenant_id, 'acme');
+    assert.match(p.stderr, /bob signed in as devops/);
+    // The ID token (kept for logout) really has no roles.
+    const out = await jarFetch(jar, p.url + '/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': w.csrf_token } });
+    const hint = new URL(JSON.parse(out.text).end_session_url).searchParams.get('id_token_hint');
+    const idClaims = JSON.parse(Buffer.from(hint.split('.')[1], 'base64url'));
+    assert.equal(idClaims.sub, 'bob');
+    assert.equal(idClaims.realm_access, undefined);
+  });
+
+  test('without roles in either token the user gets the no-role page', async () => {
+    const jar = new CookieJar();
+    const start = await jarFetch(jar, `${p.url}/auth/login?return_to=/console/`);
+    const cb = await signInAtProvider(jar, start.headers.get('location'), 'carol', p.url + '/auth/callback');
+    const res = await jarFetch(jar, cb);
+    assertHtmlPage(res, 403, /no Portico role/);
+  });
+});

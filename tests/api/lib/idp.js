@@ -101,7 +101,9 @@ export class Idp {
   }
 
   // (Re)builds the provider with the given keys and Portico's URLs.
-  configure({ keys, redirectUris, postLogoutUris = [], users = USERS, idTokenAlg = 'RS256' }) {
+  // rolesInAccessToken: like Keycloak's defaults, realm_access is left out of
+  // the ID token and put into a JWT access token (aud API_AUDIENCE) instead.
+  configure({ keys, redirectUris, postLogoutUris = [], users = USERS, idTokenAlg = 'RS256', rolesInAccessToken = false }) {
     this.keys = keys;
     const provider = new Provider(this.issuer, {
       clients: [
@@ -128,7 +130,7 @@ export class Idp {
       pkce: { required: () => true },
       conformIdTokenClaims: false,
       claims: {
-        openid: ['sub', 'realm_access', 'tenant'],
+        openid: rolesInAccessToken ? ['sub', 'tenant'] : ['sub', 'realm_access', 'tenant'],
         profile: ['name', 'preferred_username'],
         email: ['email'],
       },
@@ -139,12 +141,16 @@ export class Idp {
         rpInitiatedLogout: { enabled: true },
         resourceIndicators: {
           enabled: true,
-          defaultResource: (ctx, client) => (client.clientId === AUTOMATION_ID ? API_RESOURCE : undefined),
+          defaultResource: (ctx, client) => (client.clientId === AUTOMATION_ID || rolesInAccessToken ? API_RESOURCE : undefined),
           useGrantedResource: () => true,
           getResourceServerInfo: () => ({ scope: 'api', audience: API_AUDIENCE, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
         },
       },
-      extraTokenClaims: async (ctx, token) => (token.clientId === AUTOMATION_ID ? { realm_access: { roles: ['viewer'] }, tenant: 'acme' } : undefined),
+      extraTokenClaims: async (ctx, token) => {
+        if (token.clientId === AUTOMATION_ID) return { realm_access: { roles: ['viewer'] }, tenant: 'acme' };
+        if (rolesInAccessToken && users[token.accountId]) return { realm_access: users[token.accountId].realm_access };
+        return undefined;
+      },
     });
     provider.on('server_error', (ctx, err) => { this.lastError = err; });
     this.provider = provider;
