@@ -1197,7 +1197,7 @@ int oidc_handle_callback(struct req *r)
         if (http_query_param(r, "error_description", 0, pdesc, sizeof pdesc) < 0) pdesc[0] = '\0';
         if (!util_utf8_valid(perr, strlen(perr))) util_copy(perr, sizeof perr, "(unreadable)");
         if (!util_utf8_valid(pdesc, strlen(pdesc))) pdesc[0] = '\0';
-        snprintf(err, sizeof err, "The identity provider reported an error: %s%s%s", perr,
+        snprintf(err, sizeof err, "The identity provider reported an error: %.100s%s%.300s", perr,
                  pdesc[0] ? " — " : "", pdesc);
         rc = callback_fail(r, 400, NULL, "Sign-in was not completed", err, f.return_to);
         goto out;
