@@ -35,7 +35,8 @@ struct jwt_keyset {
     struct jwt_key keys[];
 };
 
-static void set_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t n, const char *fmt, ...)
 {
     if (!err || n == 0) return;
@@ -152,8 +153,8 @@ bool jwt_is_compact(const char *token)
     if (!d1 || d1 == token) return false;
     const char *d2 = strchr(d1 + 1, '.');
     if (!d2 || strchr(d2 + 1, '.')) return false;
-    return all_b64url(token, (size_t)(d1 - token)) &&
-           all_b64url(d1 + 1, (size_t)(d2 - d1 - 1)) && all_b64url(d2 + 1, strlen(d2 + 1));
+    return all_b64url(token, (size_t)(d1 - token)) && all_b64url(d1 + 1, (size_t)(d2 - d1 - 1)) &&
+           all_b64url(d2 + 1, strlen(d2 + 1));
 }
 
 /* ---- decoding ----------------------------------------------------------- */
@@ -211,12 +212,15 @@ int jwt_decode(const char *token, struct jwt *out, char *err, size_t errlen)
     t.alg = jwt_alg_parse(alg->valuestring);
     if (t.alg == JWT_ALG_UNSUPPORTED) {
         rc = JWT_ERR_ALG;
-        set_err(err, errlen, "the token algorithm is not allowed (RS256, RS384, RS512, PS256, ES256, ES384 only)");
+        set_err(
+            err, errlen,
+            "the token algorithm is not allowed (RS256, RS384, RS512, PS256, ES256, ES384 only)");
         goto out;
     }
     if (cJSON_GetObjectItemCaseSensitive(t.header, "crit")) {
         rc = JWT_ERR_ALG;
-        set_err(err, errlen, "the token header has critical extensions (crit) Portico does not understand");
+        set_err(err, errlen,
+                "the token header has critical extensions (crit) Portico does not understand");
         goto out;
     }
     /* Keys embedded in or referenced by the header are never trusted. */
@@ -224,13 +228,15 @@ int jwt_decode(const char *token, struct jwt *out, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
         if (cJSON_GetObjectItemCaseSensitive(t.header, foreign[i])) {
             rc = JWT_ERR_ALG;
-            set_err(err, errlen, "the token header carries its own key (%s); not accepted", foreign[i]);
+            set_err(err, errlen, "the token header carries its own key (%s); not accepted",
+                    foreign[i]);
             goto out;
         }
     }
     const cJSON *kid = cJSON_GetObjectItemCaseSensitive(t.header, "kid");
     if (kid) {
-        if (!cJSON_IsString(kid) || !kid->valuestring[0] || strlen(kid->valuestring) >= JWT_KID_MAX) {
+        if (!cJSON_IsString(kid) || !kid->valuestring[0] ||
+            strlen(kid->valuestring) >= JWT_KID_MAX) {
             set_err(err, errlen, "the token header kid is not a string");
             goto out;
         }
@@ -391,8 +397,7 @@ static EVP_PKEY *ec_from_jwk(const cJSON *jwk, enum jwt_key_type *type, char *er
     memcpy(point + 1, x, coord);
     memcpy(point + 1 + coord, y, coord);
     bld = OSSL_PARAM_BLD_new();
-    if (!bld ||
-        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
+    if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
         !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * coord)) {
         set_err(err, errlen, "out of memory");
         goto out;
@@ -561,7 +566,8 @@ int jwt_keyset_find(const struct jwt_keyset *ks, const char *kid, enum jwt_alg a
             }
         }
         if (matches != 1) {
-            set_err(err, errlen, "the token has no kid and the JWKS has %zu candidate keys", matches);
+            set_err(err, errlen, "the token has no kid and the JWKS has %zu candidate keys",
+                    matches);
             return JWT_ERR_NO_KEY;
         }
     }
@@ -620,7 +626,8 @@ int jwt_verify_signature(const struct jwt *t, const struct jwt_key *key, char *e
     if (t->alg == JWT_ES256 || t->alg == JWT_ES384) {
         size_t coord = t->alg == JWT_ES256 ? 32 : 48;
         if (siglen != 2 * coord) {
-            set_err(err, errlen, "the %s signature must be %zu bytes", jwt_alg_name(t->alg), 2 * coord);
+            set_err(err, errlen, "the %s signature must be %zu bytes", jwt_alg_name(t->alg),
+                    2 * coord);
             goto out;
         }
         der = ecdsa_jose_to_der(sig, coord, &siglen);
@@ -732,7 +739,8 @@ int jwt_check_claims(const struct jwt *t, const struct jwt_expect *e, char *err,
     }
     const cJSON *iss = cJSON_GetObjectItemCaseSensitive(c, "iss");
     if (!e->issuer || !cJSON_IsString(iss) || strcmp(iss->valuestring, e->issuer) != 0) {
-        set_err(err, errlen, "the token issuer (iss) is not %s", e->issuer ? e->issuer : "configured");
+        set_err(err, errlen, "the token issuer (iss) is not %s",
+                e->issuer ? e->issuer : "configured");
         return JWT_ERR_CLAIMS;
     }
     const cJSON *sub = cJSON_GetObjectItemCaseSensitive(c, "sub");

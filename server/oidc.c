@@ -91,16 +91,16 @@ static struct role_pair role_map[OIDC_ROLE_MAP_MAX];
 static int role_map_count;
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct provider *meta;     /* state_lock */
-static int64_t meta_at_ms;        /* state_lock; monotonic */
-static struct jwt_keyset *keys;   /* state_lock */
-static int64_t keys_at_ms;        /* state_lock; monotonic */
-static atomic_bool discovered;    /* discovery has succeeded at least once */
+static struct provider *meta;   /* state_lock */
+static int64_t meta_at_ms;      /* state_lock; monotonic */
+static struct jwt_keyset *keys; /* state_lock */
+static int64_t keys_at_ms;      /* state_lock; monotonic */
+static atomic_bool discovered;  /* discovery has succeeded at least once */
 
 static pthread_mutex_t fetch_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t discovery_try_ms = -1;  /* fetch_lock */
-static int64_t kid_refresh_ms = -1;    /* fetch_lock */
-static char last_problem[256];         /* fetch_lock: logged once per change */
+static int64_t discovery_try_ms = -1; /* fetch_lock */
+static int64_t kid_refresh_ms = -1;   /* fetch_lock */
+static char last_problem[256];        /* fetch_lock: logged once per change */
 
 static pthread_t refresher;
 static bool refresher_running;
@@ -165,8 +165,8 @@ static void note_problem(const char *what)
 
 static bool is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 /* Appends s percent-encoded (RFC 3986 unreserved characters kept). */
@@ -392,7 +392,9 @@ static int fetch_discovery(struct provider **out, time_t *date, char *err, size_
     }
     const cJSON *iss = cJSON_GetObjectItemCaseSensitive(doc, "issuer");
     if (!cJSON_IsString(iss) || strcmp(iss->valuestring, cfg->oidc.issuer) != 0) {
-        snprintf(err, errlen, "the discovery issuer \"%.200s\" is not oidc.issuer \"%.200s\" (they must be equal, trailing slash included)",
+        snprintf(err, errlen,
+                 "the discovery issuer \"%.200s\" is not oidc.issuer \"%.200s\" (they must be "
+                 "equal, trailing slash included)",
                  cJSON_IsString(iss) ? iss->valuestring : "", cfg->oidc.issuer);
         goto out;
     }
@@ -405,16 +407,19 @@ static int fetch_discovery(struct provider **out, time_t *date, char *err, size_
     p->jwks_uri = meta_url(doc, "jwks_uri");
     p->end_session_endpoint = meta_url(doc, "end_session_endpoint");
     if (!p->authorization_endpoint || !p->token_endpoint || !p->jwks_uri) {
-        snprintf(err, errlen, "the discovery document lacks an http(s) authorization_endpoint, token_endpoint or jwks_uri");
+        snprintf(err, errlen,
+                 "the discovery document lacks an http(s) authorization_endpoint, token_endpoint "
+                 "or jwks_uri");
         goto out;
     }
     /* Use the configured client authentication unless the provider lists
      * its methods and supports only the other one. */
     const char *method = cfg->oidc.token_auth_method;
-    const cJSON *methods = cJSON_GetObjectItemCaseSensitive(doc, "token_endpoint_auth_methods_supported");
+    const cJSON *methods =
+        cJSON_GetObjectItemCaseSensitive(doc, "token_endpoint_auth_methods_supported");
     if (cJSON_IsArray(methods) && !list_has(methods, method)) {
         const char *other = strcmp(method, "client_secret_basic") == 0 ? "client_secret_post"
-                                                                        : "client_secret_basic";
+                                                                       : "client_secret_basic";
         if (list_has(methods, other)) method = other;
     }
     p->auth_method = util_strdup(method);
@@ -439,8 +444,10 @@ static int fetch_keys(const char *uri, struct jwt_keyset **out, char *err, size_
         snprintf(err, errlen, "%.300s answered HTTP %ld", uri, res.status);
     } else {
         char why[200];
-        if (jwt_keyset_parse(res.body.data, res.body.len, out, why, sizeof why) == JWT_OK) rc = 0;
-        else snprintf(err, errlen, "%.300s: %s", uri, why);
+        if (jwt_keyset_parse(res.body.data, res.body.len, out, why, sizeof why) == JWT_OK)
+            rc = 0;
+        else
+            snprintf(err, errlen, "%.300s: %s", uri, why);
     }
     strbuf_cleanup(&res.body);
     return rc;
@@ -574,7 +581,9 @@ static int parse_role_map(const char *text, FILE *err)
         char *idp = util_trim(tok), *mine = util_trim(eq + 1);
         enum role role = rbac_role_parse(mine);
         if (!*idp || role == ROLE_NONE) {
-            fprintf(err, "oidc.role_map: \"%s=%s\": the Portico role must be cpi-admin, tenant-admin, devops or viewer\n",
+            fprintf(err,
+                    "oidc.role_map: \"%s=%s\": the Portico role must be cpi-admin, tenant-admin, "
+                    "devops or viewer\n",
                     idp, mine);
             rc = -1;
             continue;
@@ -732,7 +741,9 @@ static int principal_identity(const cJSON *claims, struct principal *p, char *er
     if (cJSON_IsArray(t) && cJSON_GetArraySize(t) == 1) t = cJSON_GetArrayItem(t, 0);
     if (t) {
         if (!cJSON_IsString(t) || !valid_tenant(t->valuestring)) {
-            snprintf(err, errlen, "the tenant claim is not a valid tenant id (1..%d letters, digits, '-', '_' or '.')",
+            snprintf(err, errlen,
+                     "the tenant claim is not a valid tenant id (1..%d letters, digits, '-', '_' "
+                     "or '.')",
                      AUTH_TENANT_MAX);
             return -1;
         }
@@ -916,8 +927,9 @@ out:
 
 static void flow_cookie_header(struct strbuf *b, const char *value, int max_age)
 {
-    strbuf_printf(b, "Set-Cookie: " OIDC_COOKIE "=%s; Path=/auth/; Max-Age=%d; HttpOnly; SameSite=Lax%s\r\n",
-                  value, max_age, cfg->session.cookie_secure ? "; Secure" : "");
+    strbuf_printf(
+        b, "Set-Cookie: " OIDC_COOKIE "=%s; Path=/auth/; Max-Age=%d; HttpOnly; SameSite=Lax%s\r\n",
+        value, max_age, cfg->session.cookie_secure ? "; Secure" : "");
 }
 
 /* ---- pages -------------------------------------------------------------- */
@@ -946,8 +958,8 @@ static int send_page(struct req *r, int status, const char *title, const char *r
     strbuf_puts(&b, "\">Try signing in again</a> · <a href=\"/portal/\">Go to the portal</a></p>\n"
                     "</main></body></html>\n");
     char *html = strbuf_take(&b);
-    int rc = http_send(r, status, "text/html; charset=utf-8", html ? html : "", html ? strlen(html) : 0,
-                       extra);
+    int rc = http_send(r, status, "text/html; charset=utf-8", html ? html : "",
+                       html ? strlen(html) : 0, extra);
     free(html);
     return rc;
 }
@@ -969,7 +981,8 @@ static int callback_fail(struct req *r, int status, const char *subject, const c
 static int not_configured(struct req *r)
 {
     return send_page(r, 404, "Single sign-on is not configured",
-                     "This Portico has no OpenID Connect provider (oidc.issuer). Sign in with an API key instead.",
+                     "This Portico has no OpenID Connect provider (oidc.issuer). Sign in with an "
+                     "API key instead.",
                      NULL, NULL);
 }
 
@@ -987,12 +1000,14 @@ int oidc_handle_login(struct req *r)
 
     if (!ensure_discovered())
         return send_page(r, 503, "Single sign-on is unavailable",
-                         "Portico cannot reach the OpenID Connect provider right now. Try again in a moment, or sign in with an API key.",
+                         "Portico cannot reach the OpenID Connect provider right now. Try again in "
+                         "a moment, or sign in with an API key.",
                          f.return_to, "Retry-After: 5\r\n");
     struct provider *p = provider_get();
-    if (!p) return send_page(r, 503, "Single sign-on is unavailable",
-                             "The OpenID Connect provider is not available.", f.return_to,
-                             "Retry-After: 5\r\n");
+    if (!p)
+        return send_page(r, 503, "Single sign-on is unavailable",
+                         "The OpenID Connect provider is not available.", f.return_to,
+                         "Retry-After: 5\r\n");
 
     int rc;
     char cookie[OIDC_COOKIE_MAX], challenge[OIDC_RANDOM_LEN + 1], cb[2200];
@@ -1102,7 +1117,8 @@ static int exchange_code(const struct provider *p, const char *code, const char 
         authz = malloc(cap + 32);
         if (!authz) goto fail_size;
         memcpy(authz, "Authorization: Basic ", 21);
-        EVP_EncodeBlock((unsigned char *)authz + 21, (const unsigned char *)cred.data, (int)cred.len);
+        EVP_EncodeBlock((unsigned char *)authz + 21, (const unsigned char *)cred.data,
+                        (int)cred.len);
     }
     if (form.failed) goto fail_size;
     if (http_fetch(p->token_endpoint, form.data, authz, &res, err, errlen) != 0) goto out;
@@ -1118,7 +1134,9 @@ static int exchange_code(const struct provider *p, const char *code, const char 
         goto out;
     }
     if (!cJSON_IsObject(j) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "id_token"))) {
-        snprintf(err, errlen, "the provider's token endpoint returned no id_token (is \"openid\" in oidc.scopes?)");
+        snprintf(
+            err, errlen,
+            "the provider's token endpoint returned no id_token (is \"openid\" in oidc.scopes?)");
         cJSON_Delete(j);
         goto out;
     }
@@ -1152,23 +1170,27 @@ int oidc_handle_callback(struct req *r)
     char value[OIDC_COOKIE_MAX];
     if (!cookies || mg_get_cookie(cookies, OIDC_COOKIE, value, sizeof value) <= 0) {
         rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           "The sign-in cookie is missing. It expires after 10 minutes, and your browser must accept cookies from Portico. Start again.",
+                           "The sign-in cookie is missing. It expires after 10 minutes, and your "
+                           "browser must accept cookies from Portico. Start again.",
                            NULL);
         goto out;
     }
     int d = flow_decode(value, &f);
     if (d != 0) {
-        rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           d == -2 ? "The sign-in took longer than 10 minutes and has expired. Start again."
-                                   : "The sign-in cookie is not valid (it was altered or signed with another secret). Start again.",
-                           d == -2 ? f.return_to : NULL);
+        rc = callback_fail(
+            r, 400, NULL, "Sign-in could not be completed",
+            d == -2 ? "The sign-in took longer than 10 minutes and has expired. Start again."
+                    : "The sign-in cookie is not valid (it was altered or signed with another "
+                      "secret). Start again.",
+            d == -2 ? f.return_to : NULL);
         goto out;
     }
     char state[256];
     int sn = http_query_param(r, "state", 0, state, sizeof state);
     if (sn <= 0 || !crypto_streq(state, f.state)) {
         rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           "The state returned by the provider does not match this browser's sign-in (state mismatch). Start again.",
+                           "The state returned by the provider does not match this browser's "
+                           "sign-in (state mismatch). Start again.",
                            f.return_to);
         goto out;
     }
@@ -1188,7 +1210,8 @@ int oidc_handle_callback(struct req *r)
     char iss[2200];
     if (http_query_param(r, "iss", 0, iss, sizeof iss) >= 0 && strcmp(iss, cfg->oidc.issuer) != 0) {
         rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           "The response names another issuer than the configured provider (iss mismatch). Start again.",
+                           "The response names another issuer than the configured provider (iss "
+                           "mismatch). Start again.",
                            f.return_to);
         goto out;
     }
@@ -1265,9 +1288,11 @@ int oidc_handle_callback(struct req *r)
     if (pr.role == ROLE_NONE) {
         char reason[600];
         snprintf(reason, sizeof reason,
-                 "You signed in as %s, but your account has no Portico role. Ask an administrator to give you one of cpi-admin, tenant-admin, devops or viewer (claim %s).",
+                 "You signed in as %s, but your account has no Portico role. Ask an administrator "
+                 "to give you one of cpi-admin, tenant-admin, devops or viewer (claim %s).",
                  pr.name[0] ? pr.name : pr.subject, cfg->oidc.roles_claim);
-        rc = callback_fail(r, 403, subject, "Your account has no Portico role", reason, f.return_to);
+        rc =
+            callback_fail(r, 403, subject, "Your account has no Portico role", reason, f.return_to);
         goto out;
     }
     pr.type = AUTH_SESSION;
@@ -1275,13 +1300,15 @@ int oidc_handle_callback(struct req *r)
     int se = session_create(&pr, id_token, set_cookie, sizeof set_cookie);
     if (se != 0) {
         rc = callback_fail(r, 503, subject, "Sign-in could not be completed",
-                           "Portico could not create your session (the database is unavailable). Try again shortly.",
+                           "Portico could not create your session (the database is unavailable). "
+                           "Try again shortly.",
                            f.return_to);
         goto out;
     }
     r->principal = pr;
     audit_record_auth(r, "sign_in", subject);
-    log_info("oidc: %s signed in as %s (tenant %s)", subject, rbac_role_name(pr.role), pr.tenant_id);
+    log_info("oidc: %s signed in as %s (tenant %s)", subject, rbac_role_name(pr.role),
+             pr.tenant_id);
     struct strbuf h;
     strbuf_init(&h, 8192);
     strbuf_puts(&h, "Location: ");
@@ -1328,16 +1355,20 @@ int oidc_check_cli(const struct config *config)
     fprintf(o, "  authorization:     %s\n", p->authorization_endpoint);
     fprintf(o, "  token:             %s (client authentication %s%s)\n", p->token_endpoint,
             p->auth_method,
-            strcmp(p->auth_method, config->oidc.token_auth_method) ? ", not the configured one: the provider does not support it" : "");
+            strcmp(p->auth_method, config->oidc.token_auth_method)
+                ? ", not the configured one: the provider does not support it"
+                : "");
     fprintf(o, "  end session:       %s\n",
             p->end_session_endpoint ? p->end_session_endpoint
                                     : "none (sign-out ends only the Portico session)");
     if (date > 0) {
         long diff = (long)(date - (time_t)(util_now_ms() / 1000));
-        fprintf(o, "clock:               the provider is %ld s %s this machine (allowed skew %ld s)\n",
+        fprintf(o,
+                "clock:               the provider is %ld s %s this machine (allowed skew %ld s)\n",
                 labs(diff), diff >= 0 ? "ahead of" : "behind", config->oidc.clock_skew_seconds);
         if (labs(diff) > config->oidc.clock_skew_seconds) {
-            fprintf(o, "  PROBLEM: the clocks differ by more than oidc.clock_skew_seconds; tokens will be refused (sync with NTP)\n");
+            fprintf(o, "  PROBLEM: the clocks differ by more than oidc.clock_skew_seconds; tokens "
+                       "will be refused (sync with NTP)\n");
             problems++;
         }
     } else {
@@ -1351,7 +1382,7 @@ int oidc_check_cli(const struct config *config)
         fprintf(o, "jwks:                %zu usable signing key(s):", jwt_keyset_count(ks));
         for (size_t i = 0; i < jwt_keyset_count(ks); i++) {
             const struct jwt_key *k = jwt_keyset_key(ks, i);
-            const char *type = k->type == JWT_KEY_RSA ? "RSA (RS256/RS384/RS512/PS256)"
+            const char *type = k->type == JWT_KEY_RSA       ? "RSA (RS256/RS384/RS512/PS256)"
                                : k->type == JWT_KEY_EC_P256 ? "EC P-256 (ES256)"
                                                             : "EC P-384 (ES384)";
             fprintf(o, "%s kid=%s %s", i ? "," : "", k->kid[0] ? k->kid : "(none)",
@@ -1359,37 +1390,41 @@ int oidc_check_cli(const struct config *config)
         }
         fputc('\n', o);
     }
-summary:
-    {
-        char cb[2200];
-        redirect_uri(cb, sizeof cb);
-        fprintf(o, "redirect URI:        %s   <- register this at the provider\n", cb);
-        if (config->public_url_derived)
-            fprintf(o, "  note: server.public_url is derived from server.listen; set it to the URL browsers use\n");
-        fprintf(o, "post-logout URI:     %s%s\n",
-                config->oidc.post_logout_redirect_uri[0] ? config->oidc.post_logout_redirect_uri
-                                                         : config->server.public_url,
-                config->oidc.post_logout_redirect_uri[0] ? "" : "/portal/");
-        fprintf(o, "sign-in cookie:      " OIDC_COOKIE "; Path=/auth/; Max-Age=%d; HttpOnly; SameSite=Lax%s\n",
-                OIDC_FLOW_TTL_S, config->session.cookie_secure ? "; Secure" : "");
-        fprintf(o, "session cookie:      %s; Path=/; HttpOnly; SameSite=Lax%s\n",
-                config->session.cookie_secure ? "__Host-portico_session" : "portico_session",
-                config->session.cookie_secure ? "; Secure" : "");
-        bool https = strncmp(config->server.public_url, "https://", 8) == 0;
-        if (config->session.cookie_secure && !https) {
-            fprintf(o, "  PROBLEM: session.cookie_secure is true but server.public_url is not https://; browsers will drop the cookies\n");
-            problems++;
-        } else if (!config->session.cookie_secure && https) {
-            fprintf(o, "  warning: session.cookie_secure is false on an https:// public URL\n");
-        }
-        fprintf(o, "roles:               claim %s; %d extra mapping(s)\n", config->oidc.roles_claim,
-                role_map_count);
-        if (!config->oidc.client_secret[0]) {
-            fprintf(o, "  PROBLEM: oidc.client_secret is empty (a confidential client is required)\n");
-            problems++;
-        }
+summary : {
+    char cb[2200];
+    redirect_uri(cb, sizeof cb);
+    fprintf(o, "redirect URI:        %s   <- register this at the provider\n", cb);
+    if (config->public_url_derived)
+        fprintf(o, "  note: server.public_url is derived from server.listen; set it to the URL "
+                   "browsers use\n");
+    fprintf(o, "post-logout URI:     %s%s\n",
+            config->oidc.post_logout_redirect_uri[0] ? config->oidc.post_logout_redirect_uri
+                                                     : config->server.public_url,
+            config->oidc.post_logout_redirect_uri[0] ? "" : "/portal/");
+    fprintf(o,
+            "sign-in cookie:      " OIDC_COOKIE
+            "; Path=/auth/; Max-Age=%d; HttpOnly; SameSite=Lax%s\n",
+            OIDC_FLOW_TTL_S, config->session.cookie_secure ? "; Secure" : "");
+    fprintf(o, "session cookie:      %s; Path=/; HttpOnly; SameSite=Lax%s\n",
+            config->session.cookie_secure ? "__Host-portico_session" : "portico_session",
+            config->session.cookie_secure ? "; Secure" : "");
+    bool https = strncmp(config->server.public_url, "https://", 8) == 0;
+    if (config->session.cookie_secure && !https) {
+        fprintf(o, "  PROBLEM: session.cookie_secure is true but server.public_url is not "
+                   "https://; browsers will drop the cookies\n");
+        problems++;
+    } else if (!config->session.cookie_secure && https) {
+        fprintf(o, "  warning: session.cookie_secure is false on an https:// public URL\n");
     }
-    fprintf(o, problems ? "result:              %d problem(s)\n" : "result:              ok\n", problems);
+    fprintf(o, "roles:               claim %s; %d extra mapping(s)\n", config->oidc.roles_claim,
+            role_map_count);
+    if (!config->oidc.client_secret[0]) {
+        fprintf(o, "  PROBLEM: oidc.client_secret is empty (a confidential client is required)\n");
+        problems++;
+    }
+}
+    fprintf(o, problems ? "result:              %d problem(s)\n" : "result:              ok\n",
+            problems);
     jwt_keyset_unref(ks);
     provider_put(p);
     curl_global_cleanup();

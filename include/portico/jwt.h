@@ -38,7 +38,15 @@ enum jwt_err {
     JWT_ERR_INTERNAL,  /* out of memory, OpenSSL failure */
 };
 
-enum jwt_alg { JWT_ALG_UNSUPPORTED = 0, JWT_RS256, JWT_RS384, JWT_RS512, JWT_PS256, JWT_ES256, JWT_ES384 };
+enum jwt_alg {
+    JWT_ALG_UNSUPPORTED = 0,
+    JWT_RS256,
+    JWT_RS384,
+    JWT_RS512,
+    JWT_PS256,
+    JWT_ES256,
+    JWT_ES384
+};
 
 enum jwt_key_type { JWT_KEY_RSA = 1, JWT_KEY_EC_P256, JWT_KEY_EC_P384 };
 
@@ -59,9 +67,9 @@ struct jwt {
     cJSON *header;
     cJSON *claims;
     enum jwt_alg alg;
-    const char *kid;      /* points into header; NULL when absent */
-    const char *typ;      /* points into header; NULL when absent */
-    char *signing_input;  /* "header.payload" as received */
+    const char *kid;     /* points into header; NULL when absent */
+    const char *typ;     /* points into header; NULL when absent */
+    char *signing_input; /* "header.payload" as received */
     size_t signing_len;
     unsigned char *sig;
     size_t sig_len;

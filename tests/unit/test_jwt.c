@@ -60,9 +60,9 @@ static cJSON *jwk_for(EVP_PKEY *pkey, const char *kid, const char *alg)
         size_t coord = p384 ? 48 : 32;
         unsigned char pub[1 + 2 * 48];
         size_t plen = 0;
-        assert_int_equal(EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, pub,
-                                                         sizeof pub, &plen),
-                         1);
+        assert_int_equal(
+            EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub, &plen),
+            1);
         assert_int_equal(plen, 1 + 2 * coord);
         assert_int_equal(pub[0], 4);
         char *x = b64(pub + 1, coord), *y = b64(pub + 1 + coord, coord);
@@ -98,7 +98,9 @@ static char *sign_token(const char *header, const char *claims, EVP_PKEY *pkey, 
     size_t inlen = strlen(h) + 1 + strlen(c);
     char *input = malloc(inlen + 1);
     snprintf(input, inlen + 1, "%s.%s", h, c);
-    const EVP_MD *md = strstr(alg, "384") ? EVP_sha384() : strstr(alg, "512") ? EVP_sha512() : EVP_sha256();
+    const EVP_MD *md = strstr(alg, "384")   ? EVP_sha384()
+                       : strstr(alg, "512") ? EVP_sha512()
+                                            : EVP_sha256();
     EVP_MD_CTX *m = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
     assert_int_equal(EVP_DigestSignInit(m, &pctx, md, NULL, pkey), 1);
@@ -175,9 +177,9 @@ static void test_b64url_strict(void **state)
     free(d);
     /* Non-zero leftover bits: another spelling of "A". */
     assert_null(jwt_b64url_decode("QR", 2, &n));
-    assert_null(jwt_b64url_decode("Q", 1, &n));     /* length % 4 == 1 */
-    assert_null(jwt_b64url_decode("QQ==", 4, &n));  /* padding */
-    assert_null(jwt_b64url_decode("a+b/", 4, &n));  /* standard alphabet */
+    assert_null(jwt_b64url_decode("Q", 1, &n));    /* length % 4 == 1 */
+    assert_null(jwt_b64url_decode("QQ==", 4, &n)); /* padding */
+    assert_null(jwt_b64url_decode("a+b/", 4, &n)); /* standard alphabet */
     assert_null(jwt_b64url_decode("ab c", 4, &n));
     assert_null(jwt_b64url_decode("ab\0c", 4, &n));
     /* Round trips for every length mod 3. */
@@ -198,7 +200,7 @@ static void test_is_compact(void **state)
 {
     (void)state;
     assert_true(jwt_is_compact("a.b.c"));
-    assert_true(jwt_is_compact("a.b."));  /* unsigned shape; rejected later */
+    assert_true(jwt_is_compact("a.b.")); /* unsigned shape; rejected later */
     assert_false(jwt_is_compact("a.b"));
     assert_false(jwt_is_compact("a.b.c.d"));
     assert_false(jwt_is_compact(".b.c"));
@@ -213,8 +215,9 @@ static void test_is_compact(void **state)
 static void test_alg_allow_list(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"none", "None", "NONE", "HS256", "HS384", "HS512", "rs256",
-                                      "RS256 ", "ES512", "PS384", "EdDSA", "", "RSA-OAEP"};
+    static const char *const bad[] = {"none",  "None",  "NONE",    "HS256", "HS384",
+                                      "HS512", "rs256", "RS256 ",  "ES512", "PS384",
+                                      "EdDSA", "",      "RSA-OAEP"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(jwt_alg_parse(bad[i]), JWT_ALG_UNSUPPORTED);
     assert_int_equal(jwt_alg_parse(NULL), JWT_ALG_UNSUPPORTED);
@@ -271,16 +274,21 @@ static void test_decode_rejects_bad_headers(void **state)
         snprintf(tok, sizeof tok, "%s.eyJzdWIiOiJ4In0.c2ln", h);
         free(h);
         int rc = jwt_decode(tok, &t, err, sizeof err);
-        if (rc != cases[i].want) fail_msg("header %s: got %d want %d (%s)", cases[i].header, rc, cases[i].want, err);
+        if (rc != cases[i].want)
+            fail_msg("header %s: got %d want %d (%s)", cases[i].header, rc, cases[i].want, err);
     }
     /* Payload must be an object; a signature must be present. */
-    assert_int_equal(jwt_decode("eyJhbGciOiJSUzI1NiJ9.WzFd.c2ln", &t, err, sizeof err), JWT_ERR_MALFORMED);
-    assert_int_equal(jwt_decode("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.", &t, err, sizeof err), JWT_ERR_MALFORMED);
-    assert_int_equal(jwt_decode("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0", &t, err, sizeof err), JWT_ERR_MALFORMED);
+    assert_int_equal(jwt_decode("eyJhbGciOiJSUzI1NiJ9.WzFd.c2ln", &t, err, sizeof err),
+                     JWT_ERR_MALFORMED);
+    assert_int_equal(jwt_decode("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.", &t, err, sizeof err),
+                     JWT_ERR_MALFORMED);
+    assert_int_equal(jwt_decode("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0", &t, err, sizeof err),
+                     JWT_ERR_MALFORMED);
     /* A good header decodes and exposes kid and typ. */
-    assert_int_equal(jwt_decode("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4In0.c2ln",
-                                &t, err, sizeof err),
-                     JWT_OK);
+    assert_int_equal(
+        jwt_decode("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4In0.c2ln", &t,
+                   err, sizeof err),
+        JWT_OK);
     assert_int_equal(t.alg, JWT_RS256);
     assert_string_equal(t.kid, "k1");
     assert_string_equal(t.typ, "JWT");
@@ -422,12 +430,17 @@ static void test_jwk_rejects_bad_keys(void **state)
     EVP_PKEY_free(ec);
 
     assert_int_equal(jwk_error("{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}"), JWT_ERR_ALG);
-    assert_int_equal(jwk_error("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AAAA\"}"), JWT_ERR_ALG);
-    assert_int_equal(jwk_error("{\"kty\":\"RSA\",\"use\":\"enc\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"), JWT_ERR_ALG);
-    assert_int_equal(jwk_error("{\"kty\":\"RSA\",\"alg\":\"HS256\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"), JWT_ERR_ALG);
-    assert_int_equal(jwk_error("{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"AA\",\"y\":\"AA\"}"), JWT_ERR_MALFORMED);
+    assert_int_equal(jwk_error("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AAAA\"}"),
+                     JWT_ERR_ALG);
+    assert_int_equal(jwk_error("{\"kty\":\"RSA\",\"use\":\"enc\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"),
+                     JWT_ERR_ALG);
+    assert_int_equal(jwk_error("{\"kty\":\"RSA\",\"alg\":\"HS256\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"),
+                     JWT_ERR_ALG);
+    assert_int_equal(jwk_error("{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"AA\",\"y\":\"AA\"}"),
+                     JWT_ERR_MALFORMED);
     assert_int_equal(jwk_error("{\"kty\":\"RSA\",\"e\":\"AQAB\"}"), JWT_ERR_MALFORMED);
-    assert_int_equal(jwk_error("{\"kty\":\"RSA\",\"n\":\"a+b/\",\"e\":\"AQAB\"}"), JWT_ERR_MALFORMED);
+    assert_int_equal(jwk_error("{\"kty\":\"RSA\",\"n\":\"a+b/\",\"e\":\"AQAB\"}"),
+                     JWT_ERR_MALFORMED);
     assert_int_equal(jwk_error("{\"n\":\"AQAB\"}"), JWT_ERR_MALFORMED);
     assert_int_equal(jwk_error("[]"), JWT_ERR_MALFORMED);
 
@@ -448,7 +461,10 @@ static void test_keyset_parse_and_find(void **state)
     cJSON_AddItemToArray(keys, jwk_for(rsa, "r", "RS256"));
     cJSON_AddItemToArray(keys, jwk_for(ec, "e", NULL));
     cJSON_AddItemToArray(keys, cJSON_Parse("{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2VjcmV0\"}"));
-    cJSON_AddItemToArray(keys, cJSON_Parse("{\"kty\":\"RSA\",\"kid\":\"enc\",\"use\":\"enc\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"));
+    cJSON_AddItemToArray(
+        keys,
+        cJSON_Parse(
+            "{\"kty\":\"RSA\",\"kid\":\"enc\",\"use\":\"enc\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"));
     char *text = cJSON_PrintUnformatted(doc);
     struct jwt_keyset *ks = NULL;
     char err[200];
@@ -501,7 +517,7 @@ static int claims_check(const char *claims, const char *typ, const struct jwt_ex
 }
 
 #define CLAIMS(extra)                                                                              \
-    "{\"iss\":\"https://idp\",\"sub\":\"u1\",\"aud\":\"portico\",\"exp\":1800000300,"            \
+    "{\"iss\":\"https://idp\",\"sub\":\"u1\",\"aud\":\"portico\",\"exp\":1800000300,"              \
     "\"iat\":1800000000" extra "}"
 
 static void test_claims_times_with_skew(void **state)
@@ -511,27 +527,47 @@ static void test_claims_times_with_skew(void **state)
     char buf[256];
     assert_int_equal(claims_check(CLAIMS(""), NULL, &e), JWT_OK);
     /* exp must be > now - skew. */
-    snprintf(buf, sizeof buf, "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":%lld}", NOW - 29);
+    snprintf(buf, sizeof buf,
+             "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":%lld}", NOW - 29);
     assert_int_equal(claims_check(buf, NULL, &e), JWT_OK);
-    snprintf(buf, sizeof buf, "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":%lld}", NOW - 30);
+    snprintf(buf, sizeof buf,
+             "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":%lld}", NOW - 30);
     assert_int_equal(claims_check(buf, NULL, &e), JWT_ERR_CLAIMS);
-    snprintf(buf, sizeof buf, "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":%lld.9}", NOW - 31);
+    snprintf(buf, sizeof buf,
+             "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":%lld.9}",
+             NOW - 31);
     assert_int_equal(claims_check(buf, NULL, &e), JWT_ERR_CLAIMS);
     /* exp is required and numeric. */
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\"}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":\"1900000000\"}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":-1}", NULL, &e), JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\"}", NULL, &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check(
+            "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":\"1900000000\"}",
+            NULL, &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":-1}", NULL,
+                     &e),
+        JWT_ERR_CLAIMS);
     /* nbf and iat may be up to skew in the future. */
     snprintf(buf, sizeof buf, CLAIMS(",\"nbf\":%lld"), NOW + 30);
     assert_int_equal(claims_check(buf, NULL, &e), JWT_OK);
     snprintf(buf, sizeof buf, CLAIMS(",\"nbf\":%lld"), NOW + 31);
     assert_int_equal(claims_check(buf, NULL, &e), JWT_ERR_CLAIMS);
-    snprintf(buf, sizeof buf, "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300,\"iat\":%lld}", NOW + 31);
+    snprintf(buf, sizeof buf,
+             "{\"iss\":\"https://"
+             "idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300,\"iat\":%lld}",
+             NOW + 31);
     assert_int_equal(claims_check(buf, NULL, &e), JWT_ERR_CLAIMS);
     assert_int_equal(claims_check(CLAIMS(",\"nbf\":true"), NULL, &e), JWT_ERR_CLAIMS);
     /* ID tokens need iat. */
     e.id_token = true;
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check(
+            "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300}", NULL,
+            &e),
+        JWT_ERR_CLAIMS);
     assert_int_equal(claims_check(CLAIMS(""), NULL, &e), JWT_OK);
 }
 
@@ -539,17 +575,55 @@ static void test_claims_iss_aud_azp_sub(void **state)
 {
     (void)state;
     struct jwt_expect e = {.issuer = "https://idp", .audience = "portico", .now = NOW, .skew = 30};
-    assert_int_equal(claims_check("{\"iss\":\"https://idp/\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://IDP\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":[\"a\",\"portico\"],\"exp\":1800000300}", NULL, &e), JWT_OK);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":[\"a\",\"b\"],\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":[],\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":[\"portico\",7],\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"porticoX\",\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":\"\",\"aud\":\"portico\",\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
-    assert_int_equal(claims_check("{\"iss\":\"https://idp\",\"sub\":5,\"aud\":\"portico\",\"exp\":1800000300}", NULL, &e), JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check(
+            "{\"iss\":\"https://idp/\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300}", NULL,
+            &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check(
+            "{\"iss\":\"https://IDP\",\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300}", NULL,
+            &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check("{\"sub\":\"u\",\"aud\":\"portico\",\"exp\":1800000300}", NULL, &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check("{\"iss\":\"https://"
+                     "idp\",\"sub\":\"u\",\"aud\":[\"a\",\"portico\"],\"exp\":1800000300}",
+                     NULL, &e),
+        JWT_OK);
+    assert_int_equal(
+        claims_check(
+            "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":[\"a\",\"b\"],\"exp\":1800000300}",
+            NULL, &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":[],\"exp\":1800000300}", NULL,
+                     &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check(
+            "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":[\"portico\",7],\"exp\":1800000300}",
+            NULL, &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check(
+            "{\"iss\":\"https://idp\",\"sub\":\"u\",\"aud\":\"porticoX\",\"exp\":1800000300}", NULL,
+            &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check("{\"iss\":\"https://idp\",\"sub\":\"u\",\"exp\":1800000300}", NULL, &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check(
+            "{\"iss\":\"https://idp\",\"sub\":\"\",\"aud\":\"portico\",\"exp\":1800000300}", NULL,
+            &e),
+        JWT_ERR_CLAIMS);
+    assert_int_equal(
+        claims_check("{\"iss\":\"https://idp\",\"sub\":5,\"aud\":\"portico\",\"exp\":1800000300}",
+                     NULL, &e),
+        JWT_ERR_CLAIMS);
     /* azp is checked for ID tokens only. */
     const char *azp_other = CLAIMS(",\"azp\":\"other-client\"");
     assert_int_equal(claims_check(azp_other, NULL, &e), JWT_OK);
@@ -562,8 +636,13 @@ static void test_claims_iss_aud_azp_sub(void **state)
 static void test_claims_nonce_and_typ(void **state)
 {
     (void)state;
-    struct jwt_expect e = {.issuer = "https://idp", .audience = "portico", .client_id = "portico",
-                           .nonce = "n-123", .now = NOW, .skew = 30, .id_token = true};
+    struct jwt_expect e = {.issuer = "https://idp",
+                           .audience = "portico",
+                           .client_id = "portico",
+                           .nonce = "n-123",
+                           .now = NOW,
+                           .skew = 30,
+                           .id_token = true};
     assert_int_equal(claims_check(CLAIMS(",\"nonce\":\"n-123\""), NULL, &e), JWT_OK);
     assert_int_equal(claims_check(CLAIMS(",\"nonce\":\"n-124\""), NULL, &e), JWT_ERR_CLAIMS);
     assert_int_equal(claims_check(CLAIMS(",\"nonce\":\"n-12\""), NULL, &e), JWT_ERR_CLAIMS);
@@ -583,7 +662,8 @@ static void test_claims_nonce_and_typ(void **state)
 static void test_claim_path(void **state)
 {
     (void)state;
-    cJSON *c = cJSON_Parse("{\"realm_access\":{\"roles\":[\"viewer\"]},\"a\":{\"b\":{\"c\":\"d\"}},\"s\":\"x\"}");
+    cJSON *c = cJSON_Parse(
+        "{\"realm_access\":{\"roles\":[\"viewer\"]},\"a\":{\"b\":{\"c\":\"d\"}},\"s\":\"x\"}");
     const cJSON *v = jwt_claim_path(c, "realm_access.roles");
     assert_true(cJSON_IsArray(v));
     v = jwt_claim_path(c, "a.b.c");

@@ -31,12 +31,21 @@ static int setup(void **state)
 static void test_return_to(void **state)
 {
     (void)state;
-    static const char *const good[] = {"/", "/console/", "/console/gateways?status=online",
-                                       "/portal/apis/x#ops", "/a//b", "/é"};
-    static const char *const bad[] = {"", "//evil.com", "/\\evil.com", "\\\\evil.com",
-                                      "https://evil.com", "javascript:alert(1)", "evil.com",
-                                      " /console/", "/console/\r\nSet-Cookie: x=y", "/a\\b",
-                                      "/\t/evil.com", "/\x7f", "/\xff\xfe"};
+    static const char *const good[] = {
+        "/", "/console/", "/console/gateways?status=online", "/portal/apis/x#ops", "/a//b", "/é"};
+    static const char *const bad[] = {"",
+                                      "//evil.com",
+                                      "/\\evil.com",
+                                      "\\\\evil.com",
+                                      "https://evil.com",
+                                      "javascript:alert(1)",
+                                      "evil.com",
+                                      " /console/",
+                                      "/console/\r\nSet-Cookie: x=y",
+                                      "/a\\b",
+                                      "/\t/evil.com",
+                                      "/\x7f",
+                                      "/\xff\xfe"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (!return_to_ok(good[i])) fail_msg("should accept %s", good[i]);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -70,8 +79,9 @@ static void test_flow_cookie_roundtrip(void **state)
     char value[OIDC_COOKIE_MAX];
     assert_int_equal(flow_encode(&f, value, sizeof value), 0);
     /* Only cookie-safe characters. */
-    assert_int_equal(strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
-                     strlen(value));
+    assert_int_equal(
+        strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
+        strlen(value));
     assert_int_equal(flow_decode(value, &g), 0);
     assert_string_equal(g.state, f.state);
     assert_string_equal(g.nonce, f.nonce);
@@ -131,21 +141,29 @@ static enum role roles_of(const char *claims_json)
 static void test_role_mapping(void **state)
 {
     (void)state;
-    assert_int_equal(parse_role_map(" portal-devs = devops ,ops=tenant-admin,,root=cpi-admin", stderr), 0);
+    assert_int_equal(
+        parse_role_map(" portal-devs = devops ,ops=tenant-admin,,root=cpi-admin", stderr), 0);
     assert_int_equal(role_map_count, 3);
     assert_int_equal(roles_of("{\"realm_access\":{\"roles\":[\"viewer\"]}}"), ROLE_VIEWER);
-    assert_int_equal(roles_of("{\"realm_access\":{\"roles\":[\"viewer\",\"cpi-admin\",\"devops\"]}}"), ROLE_CPI_ADMIN);
+    assert_int_equal(
+        roles_of("{\"realm_access\":{\"roles\":[\"viewer\",\"cpi-admin\",\"devops\"]}}"),
+        ROLE_CPI_ADMIN);
     assert_int_equal(roles_of("{\"realm_access\":{\"roles\":[\"portal-devs\"]}}"), ROLE_DEVOPS);
-    assert_int_equal(roles_of("{\"realm_access\":{\"roles\":[\"portal-devs\",\"ops\"]}}"), ROLE_TENANT_ADMIN);
-    assert_int_equal(roles_of("{\"realm_access\":{\"roles\":[\"root\",\"viewer\"]}}"), ROLE_CPI_ADMIN);
+    assert_int_equal(roles_of("{\"realm_access\":{\"roles\":[\"portal-devs\",\"ops\"]}}"),
+                     ROLE_TENANT_ADMIN);
+    assert_int_equal(roles_of("{\"realm_access\":{\"roles\":[\"root\",\"viewer\"]}}"),
+                     ROLE_CPI_ADMIN);
     assert_int_equal(roles_of("{\"realm_access\":{\"roles\":\"devops\"}}"), ROLE_DEVOPS);
     /* Near misses map to nothing. */
-    assert_int_equal(roles_of("{\"realm_access\":{\"roles\":[\"CPI-ADMIN\",\"admin\",\"viewer \",7]}}"), ROLE_NONE);
+    assert_int_equal(
+        roles_of("{\"realm_access\":{\"roles\":[\"CPI-ADMIN\",\"admin\",\"viewer \",7]}}"),
+        ROLE_NONE);
     assert_int_equal(roles_of("{\"realm_access\":{}}"), ROLE_NONE);
     assert_int_equal(roles_of("{\"roles\":[\"cpi-admin\"]}"), ROLE_NONE);
     /* Another claim path. */
     test_cfg.oidc.roles_claim = "resource_access.portico.roles";
-    assert_int_equal(roles_of("{\"resource_access\":{\"portico\":{\"roles\":[\"ops\"]}}}"), ROLE_TENANT_ADMIN);
+    assert_int_equal(roles_of("{\"resource_access\":{\"portico\":{\"roles\":[\"ops\"]}}}"),
+                     ROLE_TENANT_ADMIN);
     test_cfg.oidc.roles_claim = "realm_access.roles";
     /* Bad maps are configuration errors. */
     FILE *devnull = fopen("/dev/null", "w");
