@@ -536,3 +536,53 @@ describe('OIDC roles only in the access token (Keycloak defaults)', () => {
     assertHtmlPage(res, 403, /no Portico role/);
   });
 });
+
+describe('OIDC client_secret_post, ES256 ID tokens, wrong client secret', () => {
+  let idp, post, basic; // basic: client_secret_basic with a wrong secret
+  before(async () => {
+    idp = await startIdp();
+    post = await startPortico({ config: oidcConfig(idp.issuer, { token_auth_method: 'client_secret_post' }) });
+    basic = await startPortico({ config: oidcConfig(idp.issuer, { client_secret: 'not-the-client-secret-0123456789' }) });
+    idp.configure({
+      keys: [makeKey('EC')], idTokenAlg: 'ES256', tokenAuthMethod: 'client_secret_post',
+      redirectUris: [post.url + '/auth/callback', basic.url + '/auth/callback'],
+    });
+    for (const p of [post, basic]) await eventually(async () => (await p.get('/auth/login')).status === 302, 20000, 'discovery');
+  });
+  after(async () => {
+    await post?.cleanup();
+    await basic?.cleanup();
+    await idp?.close();
+  });
+
+  async function flow(p, login) {
+    const jar = new CookieJar();
+    const start = await jarFetch(jar, `${p.url}/auth/login?return_to=/portal/`);
+    const cb = await signInAtProvider(jar, start.headers.get('location'), login, p.url + '/auth/callback');
+    return { jar, res: await jarFetch(jar, cb) };
+  }
+
+  test('client_secret_post signs in, with an ES256-signed ID token', async () => {
+    const { jar, res } = await flow(post, 'alice');
+    assert.equal(res.status, 302, res.text);
+    assert.equal(res.headers.get('location'), '/portal/');
+    const w = JSON.parse((await jarFetch(jar, post.url + '/v1/whoami')).text);
+    assert.equal(w.role, 'cpi-admin');
+    const last = idp.tokenRequests.at(-1);
+    assert.equal(last.basic, false, 'no Authorization: Basic with client_secret_post');
+    const form = new URLSearchParams(last.body);
+    assert.equal(form.get('client_id'), CLIENT_ID);
+    assert.equal(form.get('client_secret'), CLIENT_SECRET);
+    assert.equal(form.get('grant_type'), 'authorization_code');
+    assert.match(form.get('code_verifier'), /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(form.get('redirect_uri'), post.url + '/auth/callback');
+  });
+
+  test('a wrong client secret is refused by the provider: 502 page', async () => {
+    const { res } = await flow(basic, 'alice');
+    assertHtmlPage(res, 502, /invalid_client/);
+    const last = idp.tokenRequests.at(-1);
+    assert.equal(last.basic, true, 'client_secret_basic sends Authorization: Basic');
+    assert.equal(new URLSearchParams(last.body).get('client_secret'), null);
+  });
+});

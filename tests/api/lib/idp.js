@@ -76,8 +76,14 @@ export class Idp {
   constructor() {
     this.handler = null;
     this.requests = []; // paths requested, for assertions (JWKS fetch counts)
+    this.tokenRequests = []; // {basic, body} of each POST /token, for client authentication checks
     this.server = http.createServer((req, res) => {
       this.requests.push(req.url);
+      if (req.method === 'POST' && req.url === '/token') {
+        const entry = { basic: /^Basic /i.test(req.headers.authorization || ''), body: '' };
+        this.tokenRequests.push(entry);
+        req.on('data', (d) => { entry.body += d.toString(); });
+      }
       if (!this.handler) {
         res.writeHead(503, { 'content-type': 'text/plain' });
         res.end('provider not configured');
@@ -103,7 +109,7 @@ export class Idp {
   // (Re)builds the provider with the given keys and Portico's URLs.
   // rolesInAccessToken: like Keycloak's defaults, realm_access is left out of
   // the ID token and put into a JWT access token (aud API_AUDIENCE) instead.
-  configure({ keys, redirectUris, postLogoutUris = [], users = USERS, idTokenAlg = 'RS256', rolesInAccessToken = false }) {
+  configure({ keys, redirectUris, postLogoutUris = [], users = USERS, idTokenAlg = 'RS256', rolesInAccessToken = false, tokenAuthMethod = 'client_secret_basic' }) {
     this.keys = keys;
     const provider = new Provider(this.issuer, {
       clients: [
@@ -114,7 +120,7 @@ export class Idp {
           post_logout_redirect_uris: postLogoutUris,
           grant_types: ['authorization_code'],
           response_types: ['code'],
-          token_endpoint_auth_method: 'client_secret_basic',
+          token_endpoint_auth_method: tokenAuthMethod,
           id_token_signed_response_alg: idTokenAlg,
         },
         {
