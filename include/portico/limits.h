@@ -41,6 +41,16 @@
 #define SESSION_TOKEN_BYTES 32
 #define SESSION_SECRET_MIN 32
 
+/* OIDC */
+#define OIDC_FLOW_TTL_S 600          /* portico_oidc cookie and state lifetime */
+#define OIDC_RETURN_TO_MAX 1024      /* bytes of a return_to path */
+#define OIDC_METADATA_TTL_S 600      /* discovery and JWKS are refreshed after this */
+#define OIDC_KEYS_STALE_MAX_S 3600   /* stale keys kept this long past the TTL when the provider is down */
+#define OIDC_RETRY_S 2               /* discovery retries while the provider is unreachable */
+#define OIDC_KID_REFRESH_S 10        /* an unknown kid refreshes the JWKS at most this often */
+#define OIDC_FETCH_MAX_BYTES (1024 * 1024) /* discovery, JWKS and token responses */
+#define OIDC_ROLE_MAP_MAX 64         /* oidc.role_map pairs */
+
 /* Catalog */
 #define CATALOG_NAME_MAX 200
 #define CATALOG_VERSION_MAX 50
