@@ -215,11 +215,13 @@ static void redact_query(const char *raw, char *out, size_t outlen)
             decode_name(p, name_len, name, sizeof name);
             if (!first) strbuf_puts(&b, "&");
             first = false;
+            /* Each piece is cut to what can still fit, so one long value
+             * cannot push out the rest or fail the buffer. */
             if (eq && sensitive_name(name)) {
-                strbuf_append(&b, p, name_len);
+                strbuf_append(&b, p, name_len < outlen - b.len ? name_len : outlen - b.len);
                 strbuf_puts(&b, "=REDACTED");
             } else {
-                strbuf_append(&b, p, seg);
+                strbuf_append(&b, p, seg < outlen - b.len ? seg : outlen - b.len);
             }
         }
         p += seg;
