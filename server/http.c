@@ -169,12 +169,18 @@ int http_stream_start(struct req *r, int status, const char *content_type)
     mg_response_header_add(r->conn, "X-Accel-Buffering", "no", -1);
     mg_response_header_add(r->conn, "X-Request-Id", r->request_id, -1);
     mg_response_header_add(r->conn, "X-Content-Type-Options", "nosniff", -1);
-    mg_response_header_add(r->conn, "Connection", "close", -1);
+    /* Without framing civetweb would keep the connection open after the
+     * handler returns and the client would wait for the keep-alive timeout. */
+    r->chunked = r->ri && r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
+    if (r->chunked) mg_response_header_add(r->conn, "Transfer-Encoding", "chunked", -1);
+    else mg_response_header_add(r->conn, "Connection", "close", -1);
     return mg_response_header_send(r->conn) < 0 ? -1 : 0;
 }
 
 int http_write(struct req *r, const void *data, size_t len)
 {
+    if (len == 0) return 0; /* an empty chunk would end the stream */
+    if (r->chunked) return mg_send_chunk(r->conn, data, (unsigned)len) > 0 ? 0 : -1;
     return mg_write(r->conn, data, len) > 0 ? 0 : -1;
 }
 
@@ -495,6 +501,7 @@ static int dispatch(struct mg_connection *conn)
     }
 done:
     if (!r.headers_sent) rc = http_send_error(&r, 500, "internal", "internal error");
+    if (r.chunked) mg_send_chunk(conn, "", 0); /* the last chunk ends the stream */
     metrics_observe(&r);
     if (api && !(r.route && (r.route->flags & (ROUTE_NO_AUDIT | ROUTE_AUTH_FLOW))))
         audit_record_request(&r);

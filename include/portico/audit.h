@@ -2,7 +2,7 @@
  * audit.h — the audit log: a bounded ring buffer filled by request threads,
  * drained in batches by one writer thread; GET /v1/audit and the NDJSON export.
  * Threading: audit_record_* may be called from any thread (mutex-protected
- * ring); start/stop run on the main thread.
+ * ring); start/stop run on the main thread. Counters are atomics.
  */
 #ifndef PORTICO_AUDIT_H
 #define PORTICO_AUDIT_H
@@ -21,6 +21,8 @@ void audit_record_request(const struct req *r);
 void audit_record_auth(const struct req *r, const char *action, const char *subject);
 uint64_t audit_dropped_total(void);
 uint64_t audit_written_total(void);
+/* Events waiting in the buffer for the writer. */
+uint64_t audit_pending(void);
 
 int audit_handle_list(struct req *r);
 int audit_handle_export(struct req *r);

@@ -57,6 +57,7 @@ struct req {
     int status;                /* set by the response helpers */
     int64_t start_us;
     bool headers_sent;
+    bool chunked;              /* a started stream framed with chunked encoding */
     const char *audit_action;  /* auth events: "sign_in", ... (NULL = none) */
 };
 
@@ -110,8 +111,10 @@ int http_send_db_error(struct req *r, int err);
 /* 401 with the right WWW-Authenticate: bad = true for a present-but-invalid
  * credential. */
 int http_send_unauthorized(struct req *r, bool bad, const char *message);
-/* Starts a streaming response with the given headers (SSE); then use
- * http_write. Returns 0 on success. */
+/* Starts a streaming response with the given headers (SSE, NDJSON); then
+ * use http_write. HTTP/1.1 streams use chunked encoding (the dispatcher ends
+ * them when the handler returns, so the client sees the end at once);
+ * HTTP/1.0 ones end by closing. Returns 0 on success. */
 int http_stream_start(struct req *r, int status, const char *content_type);
 /* Writes raw bytes on a started stream; returns -1 when the client is gone. */
 int http_write(struct req *r, const void *data, size_t len);

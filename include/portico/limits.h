@@ -73,4 +73,20 @@
 /* Readiness */
 #define READY_RECHECK_S 5
 
+/* Audit */
+#define AUDIT_BATCH_MAX 256            /* events per insert transaction */
+#define AUDIT_PATH_MAX 1024            /* bytes of the path kept in an event */
+#define AUDIT_QUERY_MAX 1024           /* bytes of the redacted query kept */
+#define AUDIT_USER_AGENT_MAX 256       /* bytes of User-Agent kept */
+#define AUDIT_BACKOFF_MIN_MS 100       /* retry delay after a failed write ... */
+#define AUDIT_BACKOFF_MAX_MS 2000      /* ... doubling up to this */
+#define AUDIT_DRAIN_TIMEOUT_MS 10000   /* shutdown keeps retrying this long */
+#define AUDIT_FULL_LOG_INTERVAL_MS 10000 /* "audit buffer full" at most this often */
+#define AUDIT_PURGE_INTERVAL_MS 3600000  /* retention purge period */
+#define AUDIT_EXPORT_PAGE 500          /* rows per query while exporting */
+#define AUDIT_FILTER_MAX 256           /* bytes of a principal / path filter */
+
+/* Metrics */
+#define METRICS_ROUTES_MAX 128         /* route table slots with their own series */
+
 #endif
