@@ -22,6 +22,7 @@ static const char SQL_CREATE_TABLE[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 static const char SQL_CURRENT[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+static const char SQL_IS_APPLIED[] = "SELECT 1 FROM schema_migrations WHERE version = $1";
 static const char SQL_RECORD[] =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
@@ -67,6 +68,19 @@ static int current_version(struct db *db, long long *out)
     return 0;
 }
 
+/* 1 when version v is recorded, 0 when not, -1 on error. */
+static int is_applied(struct db *db, int v)
+{
+    struct db_result *res = NULL;
+    if (db_query(db, SQL_IS_APPLIED, DB_ARGS(DBP_INT(v)), &res) != DB_OK) {
+        log_error("migrate: cannot read schema_migrations: %s", db_errmsg(db));
+        return -1;
+    }
+    int applied = db_rows(res) > 0;
+    db_result_free(res);
+    return applied;
+}
+
 int migrate_run(struct db *db)
 {
     const char *dir = db_backend()->name;
@@ -99,13 +113,17 @@ int migrate_run(struct db *db)
                       current, latest);
             goto fail;
         }
-        /* Find the next migration after current. */
+        /* The lowest embedded migration not yet recorded: versions may land
+         * out of order, so a gap below the newest applied one still runs. */
         const struct embedded_file *next = NULL;
         int next_v = 0;
         for (size_t i = 0; i < assets_sql_count; i++) {
             if (!assets_sql[i].path) continue;
             int v = version_of(assets_sql[i].path, dir);
-            if (v > current && (next_v == 0 || v < next_v)) {
+            if (v <= 0 || (next_v != 0 && v >= next_v)) continue;
+            int applied_already = is_applied(db, v);
+            if (applied_already < 0) goto fail;
+            if (!applied_already) {
                 next_v = v;
                 next = &assets_sql[i];
             }
