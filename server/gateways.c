@@ -84,16 +84,24 @@ const char *gateways_status(const struct config *cfg, bool maintenance, int64_t 
     return status;
 }
 
-/* GATEWAYS_STATUS_SQL with other parameter numbers (for dynamic WHERE
- * clauses): $cut is now - offline window (ms), $rate the degraded threshold. */
-static void status_expr(struct strbuf *b, int cut, int rate)
+/* A WHERE predicate selecting one derived status, written as ranges the
+ * gateways_health index serves (equivalent to GATEWAYS_STATUS_SQL = status):
+ * $cut is now - offline window (ms), $rate the degraded threshold. */
+static void status_predicate(struct strbuf *b, const char *status, int cut, int rate)
 {
-    strbuf_printf(b,
-                  "(CASE WHEN maintenance = 1 THEN 'maintenance' "
-                  "WHEN last_heartbeat_at IS NULL OR last_heartbeat_at < $%d THEN 'offline' "
-                  "WHEN error_rate IS NOT NULL AND error_rate > $%d THEN 'degraded' "
-                  "ELSE 'online' END)",
-                  cut, rate);
+    if (strcmp(status, "maintenance") == 0)
+        strbuf_puts(b, "maintenance = 1");
+    else if (strcmp(status, "offline") == 0)
+        strbuf_printf(b, "maintenance = 0 AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $%d)",
+                      cut);
+    else if (strcmp(status, "degraded") == 0)
+        strbuf_printf(b, "maintenance = 0 AND last_heartbeat_at >= $%d AND error_rate > $%d", cut,
+                      rate);
+    else
+        strbuf_printf(b,
+                      "maintenance = 0 AND last_heartbeat_at >= $%d AND "
+                      "(error_rate IS NULL OR error_rate <= $%d)",
+                      cut, rate);
 }
 
 /* ---- names and modes ------------------------------------------------------ */
@@ -495,9 +503,6 @@ int gateways_handle_register(struct req *r)
                             DBP_INT(now)),
                     NULL);
         if (e != DB_OK) log_warn("gateway %s: cannot record its registration", name);
-    } else {
-        maybe_transition(db, cfg, gid, g.tenant_id, name, db_get(res, 0, C_RECORDED), status,
-                         reason, now);
     }
     log_info("gateway %s %s (%s)", name, created ? "registered" : "re-registered", gid);
     item = item_from_row(cfg, res, 0, now);
@@ -519,6 +524,10 @@ int gateways_handle_register(struct req *r)
         publish_json("gateway.registered", g.tenant_id, small);
     }
     free(text);
+    /* After gateway.registered, so streams see the registration first. */
+    if (!created)
+        maybe_transition(db, cfg, gid, g.tenant_id, name, db_get(res, 0, C_RECORDED), status,
+                         reason, now);
     rc = http_send_json(r, 201, item);
 out:
     cJSON_Delete(item);
@@ -590,7 +599,6 @@ int gateways_handle_heartbeat(struct req *r)
     char reason[128];
     const char *status = gateways_status(cfg, db_get_int(res, 0, 2) != 0, now, r_rate == 0,
                                          error_rate, now, reason, sizeof reason);
-    maybe_transition(db, cfg, id, tenant, name, db_get(res, 0, 3), status, reason, now);
     metrics_heartbeat();
     if (events_wanted()) {
         cJSON *ev = cJSON_CreateObject();
@@ -612,6 +620,8 @@ int gateways_handle_heartbeat(struct req *r)
         cJSON_AddBoolToObject(ev, "live", true);
         publish_json("gateway.heartbeat", tenant, ev);
     }
+    /* After gateway.heartbeat, so streams see the cause before the effect. */
+    maybe_transition(db, cfg, id, tenant, name, db_get(res, 0, 3), status, reason, now);
     rc = http_send_no_content(r);
 out:
     cJSON_Delete(body);
@@ -787,14 +797,20 @@ static void build_where(struct strbuf *b, struct db_param *params, int *np, cons
         params[*np] = DBP_TEXT(f->type);
         strbuf_printf(b, " AND type = $%d", ++*np);
     }
-    if (f->status[0]) {
+    if (strcmp(f->status, "maintenance") == 0) {
+        strbuf_puts(b, " AND ");
+        status_predicate(b, f->status, 0, 0);
+    } else if (strcmp(f->status, "offline") == 0) {
+        params[*np] = DBP_INT(cut);
+        strbuf_puts(b, " AND ");
+        status_predicate(b, f->status, *np + 1, 0);
+        *np += 1;
+    } else if (f->status[0]) {
         params[*np] = DBP_INT(cut);
         params[*np + 1] = DBP_REAL(rate);
-        params[*np + 2] = DBP_TEXT(f->status);
         strbuf_puts(b, " AND ");
-        status_expr(b, *np + 1, *np + 2);
-        strbuf_printf(b, " = $%d", *np + 3);
-        *np += 3;
+        status_predicate(b, f->status, *np + 1, *np + 2);
+        *np += 2;
     }
     for (int i = 0; i < f->nwords; i++) {
         params[*np] = DBP_TEXT(f->words[i]);
@@ -819,10 +835,22 @@ static bool etag_matches(const char *header, const char *etag)
     return false;
 }
 
+/* Counts by derived status as index range counts (gateways_health); online
+ * is the rest. $1 = now - window, $2 = degraded rate, $3 = tenant. */
 static const char SQL_COUNTS[] =
-    "SELECT " GATEWAYS_STATUS_SQL ", COUNT(*) FROM gateways GROUP BY 1";
+    "SELECT (SELECT COUNT(*) FROM gateways), "
+    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 1), "
+    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND "
+    "(last_heartbeat_at IS NULL OR last_heartbeat_at < $1)), "
+    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND last_heartbeat_at >= $1 "
+    "AND error_rate > $2)";
 static const char SQL_COUNTS_TENANT[] =
-    "SELECT " GATEWAYS_STATUS_SQL ", COUNT(*) FROM gateways WHERE tenant_id = $3 GROUP BY 1";
+    "SELECT (SELECT COUNT(*) FROM gateways WHERE tenant_id = $3), "
+    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 1 AND tenant_id = $3), "
+    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND "
+    "(last_heartbeat_at IS NULL OR last_heartbeat_at < $1) AND tenant_id = $3), "
+    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND last_heartbeat_at >= $1 "
+    "AND error_rate > $2 AND tenant_id = $3)";
 
 int gateways_handle_list(struct req *r)
 {
@@ -884,13 +912,12 @@ int gateways_handle_list(struct req *r)
     cJSON_AddNumberToObject(o, "page", (double)page);
     cJSON_AddNumberToObject(o, "page_size", (double)page_size);
     cJSON *c = cJSON_AddObjectToObject(o, "counts");
-    static const char *const STATUSES[] = {"online", "offline", "degraded", "maintenance"};
-    for (size_t s = 0; s < 4; s++) {
-        int64_t n = 0;
-        for (size_t i = 0; i < db_rows(counts); i++)
-            if (strcmp(db_get(counts, i, 0), STATUSES[s]) == 0) n = db_get_int(counts, i, 1);
-        cJSON_AddNumberToObject(c, STATUSES[s], (double)n);
-    }
+    int64_t all = db_get_int(counts, 0, 0), maint = db_get_int(counts, 0, 1),
+            off = db_get_int(counts, 0, 2), deg = db_get_int(counts, 0, 3);
+    cJSON_AddNumberToObject(c, "online", (double)(all - maint - off - deg));
+    cJSON_AddNumberToObject(c, "offline", (double)off);
+    cJSON_AddNumberToObject(c, "degraded", (double)deg);
+    cJSON_AddNumberToObject(c, "maintenance", (double)maint);
     text = json_print(o);
     cJSON_Delete(o);
     if (!text) {
