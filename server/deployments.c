@@ -143,7 +143,8 @@ static int uuid_field(struct req *r, const cJSON *body, const char *field, char 
     return 0;
 }
 
-/* The tenant of a row found by id, or NULL when absent or not visible. */
+/* True, with the row's tenant in out, when a one-row tenant lookup found
+ * something the caller may see. */
 static bool visible_tenant(const struct req *r, const struct db_result *res, char *out, size_t n)
 {
     if (db_rows(res) != 1) return false;
