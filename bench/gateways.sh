@@ -117,6 +117,7 @@ case "$mode" in
     run_case PostgreSQL "$(bash "$root/scripts/pg.sh" createdb "$PORTICO_PG_DIR" "bench_$$")" ;;
   all)
     export RESULTS=$(mktemp /tmp/portico-bench-results.XXXXXX)
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
     bash "$0" sqlite
     if command -v pg_ctl >/dev/null || [ -x /usr/lib/postgresql/*/bin/pg_ctl ]; then
       bash "$root/scripts/with-pg.sh" bash "$0" pg || echo "bench/gateways: the PostgreSQL run failed" >&2
@@ -131,7 +132,9 @@ case "$mode" in
       echo "UPDATE ... RETURNING, transition check, event publish; audit skips heartbeats)."
       echo "List: GET /v1/gateways (page_size 20, admin key) with all gateways registered, wrk -t1 -c8"
       echo "for ${DUR}s; \"filtered\" adds status=online&environment=prod (derived status in SQL)."
-      echo "wrk runs on the same machine and takes CPU from Portico."
+      echo "wrk runs on the same machine and takes CPU from Portico. Load average (1/5/15 min)"
+      echo "before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg) — on a shared machine the"
+      echo "numbers scale with what else runs."
       echo
       echo "| database | heartbeats/s | heartbeat p99 | hb non-2xx | gateways | list p50 | list p99 | filtered list p99 | list non-2xx |"
       echo "|---|---|---|---|---|---|---|---|---|"
