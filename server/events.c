@@ -1,12 +1,326 @@
 /*
- * events.c — PLACEHOLDER until the module lands: every handler answers 501.
- * Threading: no state.
+ * events.c — gateway events over Server-Sent Events.
+ *
+ * Publishing appends the formatted event ("event: <type>\ndata: <json>\n\n")
+ * to a ring of the last EVENTS_RING events and wakes every stream; each
+ * stream remembers the sequence number it has sent up to and copies what is
+ * new (only events of its tenant unless the caller is a cross-tenant admin).
+ * A stream that lags more than the ring loses the oldest events (and is told
+ * with a comment). A ": keepalive" comment goes out every EVENTS_KEEPALIVE_S;
+ * a failed write (client gone) ends the stream. At most
+ * gateways.max_event_streams streams are open; beyond that 503 before the
+ * stream starts, so streams cannot take every request thread.
+ *
+ * Across replicas (backends with DB_CAP_NOTIFY): every event is also sent
+ * with NOTIFY on channel EVENTS_CHANNEL as "<instance>\t<type>\t<tenant>\t<json>";
+ * a listener thread with its own connection LISTENs (reconnecting when the
+ * database restarts) and delivers other instances' events locally. Each
+ * process tags its payloads with a random instance id and skips its own, so
+ * local events are delivered once and at once.
+ *
+ * Threading: `mu` protects the ring, `next_seq`, `stopping` and the listener
+ * flag; `cond` (monotonic clock) wakes streams and the listener. The stream
+ * count is atomic so publishers can check it without the lock.
  */
+#define _GNU_SOURCE
 #include "portico/events.h"
-#include "portico/http.h"
 
-int events_start(const struct config *cfg) { (void)cfg; return 0; }
-void events_stop(void) {}
-void events_publish(const char *type, const char *json_data) { (void)type; (void)json_data; }
-int events_open_streams(void) { return 0; }
-int events_handle_stream(struct req *r) { return http_send_error(r, 501, "not_implemented", "not implemented yet"); }
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "portico/config.h"
+#include "portico/crypto.h"
+#include "portico/db.h"
+#include "portico/http.h"
+#include "portico/limits.h"
+#include "portico/log.h"
+#include "portico/rbac.h"
+#include "portico/util.h"
+
+#define EVENTS_BATCH_MAX (1024 * 1024) /* bytes one stream copies per wake-up */
+
+struct event {
+    char *text; /* formatted SSE event; NULL = empty slot */
+    char tenant[AUTH_TENANT_MAX + 1]; /* "" = every tenant */
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static struct event ring[EVENTS_RING];
+static uint64_t next_seq; /* sequence number of the next event */
+static bool stopping;
+static atomic_int open_streams;
+static const struct config *cfg;
+static char instance[17];
+static pthread_t listener;
+static bool listener_running, listener_stop;
+
+static void init_once(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+static struct timespec deadline_in_ms(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Appends an event to the ring and wakes the streams. */
+static void deliver_local(const char *type, const char *tenant, const char *json)
+{
+    struct strbuf b;
+    strbuf_init(&b, strlen(type) + strlen(json) + 32);
+    strbuf_printf(&b, "event: %s\ndata: %s\n\n", type, json);
+    char *text = strbuf_take(&b);
+    if (!text) return;
+    pthread_mutex_lock(&mu);
+    if (stopping) {
+        pthread_mutex_unlock(&mu);
+        free(text);
+        return;
+    }
+    struct event *ev = &ring[next_seq % EVENTS_RING];
+    free(ev->text);
+    ev->text = text;
+    util_copy(ev->tenant, sizeof ev->tenant, tenant ? tenant : "");
+    next_seq++;
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&mu);
+}
+
+bool events_wanted(void)
+{
+    return atomic_load(&open_streams) > 0 || (db_caps() & DB_CAP_NOTIFY);
+}
+
+int events_open_streams(void)
+{
+    return atomic_load(&open_streams);
+}
+
+void events_publish_tenant(const char *type, const char *tenant_id, const char *json_data)
+{
+    if (!type || !json_data) return;
+    if (db_caps() & DB_CAP_NOTIFY) {
+        struct strbuf b;
+        strbuf_init(&b, EVENTS_NOTIFY_MAX);
+        strbuf_printf(&b, "%s\t%s\t%s\t%s", instance, type, tenant_id ? tenant_id : "", json_data);
+        char *payload = strbuf_take(&b);
+        if (!payload) {
+            log_warn("events: %s is too large for NOTIFY; delivered on this replica only", type);
+        } else {
+            enum db_err e = db_notify(db_thread(), EVENTS_CHANNEL, payload);
+            if (e != DB_OK)
+                log_warn("events: NOTIFY failed (%s); delivered on this replica only",
+                         db_err_name(e));
+        }
+        free(payload);
+    }
+    deliver_local(type, tenant_id, json_data);
+}
+
+void events_publish(const char *type, const char *json_data)
+{
+    events_publish_tenant(type, NULL, json_data);
+}
+
+/* ---- listener (other replicas' events) ------------------------------------ */
+
+static void on_notify(const char *channel, const char *payload, void *ud)
+{
+    (void)ud;
+    if (!channel || strcmp(channel, EVENTS_CHANNEL) != 0 || !payload) return;
+    const char *t1 = strchr(payload, '\t');
+    const char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+    const char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
+    if (!t3) return;
+    if ((size_t)(t1 - payload) == strlen(instance) && strncmp(payload, instance, strlen(instance)) == 0)
+        return; /* ours: already delivered locally */
+    char type[64], tenant[AUTH_TENANT_MAX + 1];
+    size_t tl = (size_t)(t2 - t1 - 1), nl = (size_t)(t3 - t2 - 1);
+    if (tl == 0 || tl >= sizeof type || nl >= sizeof tenant) return;
+    memcpy(type, t1 + 1, tl);
+    type[tl] = '\0';
+    memcpy(tenant, t2 + 1, nl);
+    tenant[nl] = '\0';
+    deliver_local(type, nl ? tenant : NULL, t3 + 1);
+}
+
+/* Sleeps up to ms unless stopped; returns true when asked to stop. */
+static bool listener_sleep(int64_t ms)
+{
+    struct timespec until = deadline_in_ms(ms);
+    pthread_mutex_lock(&mu);
+    while (!listener_stop) {
+        if (pthread_cond_timedwait(&cond, &mu, &until) != 0) break;
+    }
+    bool stop = listener_stop;
+    pthread_mutex_unlock(&mu);
+    return stop;
+}
+
+static bool listener_should_stop(void)
+{
+    pthread_mutex_lock(&mu);
+    bool stop = listener_stop;
+    pthread_mutex_unlock(&mu);
+    return stop;
+}
+
+static void *listener_main(void *arg)
+{
+    (void)arg;
+    struct db *db = NULL;
+    bool warned = false;
+    while (!listener_should_stop()) {
+        if (!db) {
+            if (db_open(&db) != DB_OK || db_listen(db, EVENTS_CHANNEL) != DB_OK) {
+                db_close(db);
+                db = NULL;
+                if (!warned) log_warn("events: cannot LISTEN; other replicas' events wait");
+                warned = true;
+                if (listener_sleep(1000)) break;
+                continue;
+            }
+            if (warned) log_info("events: listening for other replicas' events again");
+            warned = false;
+        }
+        if (db_wait_notify(db, 250, on_notify, NULL) != DB_OK) {
+            log_warn("events: lost the LISTEN connection; reconnecting");
+            db_close(db);
+            db = NULL;
+        }
+    }
+    db_close(db);
+    return NULL;
+}
+
+int events_start(const struct config *config)
+{
+    pthread_once(&once, init_once);
+    cfg = config;
+    unsigned char raw[8];
+    if (crypto_random(raw, sizeof raw) != 0) return -1;
+    crypto_hex(raw, sizeof raw, instance);
+    pthread_mutex_lock(&mu);
+    stopping = false;
+    listener_stop = false;
+    pthread_mutex_unlock(&mu);
+    if (db_caps() & DB_CAP_NOTIFY) {
+        if (pthread_create(&listener, NULL, listener_main, NULL) != 0) {
+            log_error("events: cannot start the listener thread");
+            return -1;
+        }
+        listener_running = true;
+    }
+    return 0;
+}
+
+void events_stop(void)
+{
+    pthread_once(&once, init_once);
+    pthread_mutex_lock(&mu);
+    stopping = true;
+    listener_stop = true;
+    for (size_t i = 0; i < EVENTS_RING; i++) {
+        free(ring[i].text);
+        ring[i].text = NULL;
+    }
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&mu);
+    if (listener_running) pthread_join(listener, NULL);
+    listener_running = false;
+}
+
+/* ---- the stream ----------------------------------------------------------- */
+
+static bool visible(const struct event *ev, bool all, const char *tenant)
+{
+    return all || ev->tenant[0] == '\0' || strcmp(ev->tenant, tenant) == 0;
+}
+
+int events_handle_stream(struct req *r)
+{
+    pthread_once(&once, init_once);
+    bool all = (rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS) != 0;
+    long max = cfg ? cfg->gateways.max_event_streams : 0;
+    uint64_t seq;
+    pthread_mutex_lock(&mu);
+    if (stopping || atomic_load(&open_streams) >= max) {
+        bool was_stopping = stopping;
+        pthread_mutex_unlock(&mu);
+        return http_send_error(r, 503, was_stopping ? "shutting_down" : "too_many_streams",
+                               was_stopping ? "the server is shutting down"
+                                            : "too many open event streams; poll instead");
+    }
+    atomic_fetch_add(&open_streams, 1);
+    seq = next_seq;
+    pthread_mutex_unlock(&mu);
+
+    int64_t keepalive_ms = (int64_t)EVENTS_KEEPALIVE_S * 1000;
+    static const char hello[] = "retry: 3000\n: connected\n\n";
+    static const char keepalive[] = ": keepalive\n\n";
+    if (http_stream_start(r, 200, "text/event-stream") != 0 ||
+        http_write(r, hello, sizeof hello - 1) != 0)
+        goto done;
+    struct timespec next_keepalive = deadline_in_ms(keepalive_ms);
+    for (;;) {
+        struct strbuf batch;
+        strbuf_init(&batch, EVENTS_BATCH_MAX);
+        pthread_mutex_lock(&mu);
+        while (!stopping && seq == next_seq) {
+            if (pthread_cond_timedwait(&cond, &mu, &next_keepalive) != 0) break;
+        }
+        if (stopping) {
+            pthread_mutex_unlock(&mu);
+            strbuf_cleanup(&batch);
+            break;
+        }
+        if (next_seq - seq > EVENTS_RING) {
+            strbuf_printf(&batch, ": missed %llu events\n\n",
+                          (unsigned long long)(next_seq - seq - EVENTS_RING));
+            seq = next_seq - EVENTS_RING;
+        }
+        for (; seq < next_seq && !batch.failed; seq++) {
+            const struct event *ev = &ring[seq % EVENTS_RING];
+            if (ev->text && visible(ev, all, r->principal.tenant_id)) strbuf_puts(&batch, ev->text);
+        }
+        seq = next_seq; /* a batch over the cap drops the rest rather than stall */
+        pthread_mutex_unlock(&mu);
+
+        struct timespec now = deadline_in_ms(0);
+        int wrc = 0;
+        if (batch.len > 0) wrc = http_write(r, batch.data, batch.len);
+        else if (!before(&now, &next_keepalive)) wrc = http_write(r, keepalive, sizeof keepalive - 1);
+        bool wrote = batch.len > 0 || !before(&now, &next_keepalive);
+        strbuf_cleanup(&batch);
+        if (wrc != 0) break; /* the client is gone */
+        if (wrote) next_keepalive = deadline_in_ms(keepalive_ms);
+    }
+done:
+    atomic_fetch_sub(&open_streams, 1);
+    return r->status ? r->status : 200;
+}

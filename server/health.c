@@ -1,9 +1,144 @@
 /*
- * health.c — PLACEHOLDER until the module lands: every handler answers 501.
- * Threading: no state.
+ * health.c — the gateway health worker. Every gateways.health_interval_ms
+ * (0 = auto: a quarter of the offline window, at most 5 s, at least 200 ms)
+ * it asks the database for the gateways whose status derived from stored
+ * times differs from recorded_status, and records each transition through
+ * gateways_record_transition — a conditional UPDATE, so with several
+ * replicas on one PostgreSQL every transition is recorded and published once.
+ * Handlers record transitions they cause (heartbeat, maintenance) at once;
+ * this worker catches the ones time causes (a gateway going silent).
+ *
+ * Threading: one background thread; its database connection is the
+ * thread's own (db_thread(), closed when the thread ends). `mu`/`cond`
+ * (monotonic clock) let health_stop wake it at once.
  */
+#define _GNU_SOURCE
 #include "portico/health.h"
 
-int health_start(const struct config *cfg) { (void)cfg; return 0; }
-void health_stop(void) {}
-int health_run_once(void) { return 0; }
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "portico/config.h"
+#include "portico/db.h"
+#include "portico/gateways.h"
+#include "portico/log.h"
+#include "portico/util.h"
+
+#define HEALTH_INTERVAL_MIN_MS 200
+#define HEALTH_INTERVAL_AUTO_MAX_MS 5000
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond;
+static pthread_t worker;
+static bool running, stop_requested;
+static const struct config *cfg;
+
+/* Gateways whose derived status ($1 = now - window, $2 = degraded rate)
+ * differs from the recorded one. */
+static const char SQL_CHANGED[] =
+    "SELECT id, tenant_id, name, maintenance, last_heartbeat_at, error_rate, recorded_status "
+    "FROM gateways WHERE " GATEWAYS_STATUS_SQL " <> recorded_status";
+
+static long interval_ms(const struct config *c)
+{
+    long ms = c->gateways.health_interval_ms;
+    if (ms == 0) {
+        ms = c->gateways.offline_after_seconds * 1000 / 4;
+        if (ms > HEALTH_INTERVAL_AUTO_MAX_MS) ms = HEALTH_INTERVAL_AUTO_MAX_MS;
+    }
+    return ms < HEALTH_INTERVAL_MIN_MS ? HEALTH_INTERVAL_MIN_MS : ms;
+}
+
+int health_run_once(void)
+{
+    if (!cfg) return 0;
+    struct db *db = db_thread();
+    struct db_result *res = NULL;
+    int64_t now = util_now_ms();
+    int recorded = 0;
+    enum db_err e = db_query(db, SQL_CHANGED,
+                             DB_ARGS(DBP_INT(now - cfg->gateways.offline_after_seconds * 1000LL),
+                                     DBP_REAL(cfg->gateways.degraded_error_rate)),
+                             &res);
+    if (e != DB_OK) {
+        db_result_free(res);
+        return -1;
+    }
+    for (size_t i = 0; i < db_rows(res); i++) {
+        char reason[128];
+        const char *status =
+            gateways_status(cfg, db_get_int(res, i, 3) != 0,
+                            db_is_null(res, i, 4) ? -1 : db_get_int(res, i, 4),
+                            !db_is_null(res, i, 5), db_get_double(res, i, 5), now, reason,
+                            sizeof reason);
+        struct gateway_transition t = {db_get(res, i, 0), db_get(res, i, 1), db_get(res, i, 2),
+                                       db_get(res, i, 6), status, reason, now};
+        if (strcmp(t.from, t.to) == 0) continue;
+        int rc = gateways_record_transition(db, cfg, &t);
+        if (rc > 0) recorded++;
+        else if (rc < 0) log_warn("health: recording a transition failed; retrying next pass");
+    }
+    db_result_free(res);
+    return recorded;
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    long every = interval_ms(cfg);
+    bool warned = false;
+    pthread_mutex_lock(&mu);
+    while (!stop_requested) {
+        pthread_mutex_unlock(&mu);
+        int rc = health_run_once();
+        if (rc < 0 && !warned) log_warn("health: the database is unavailable; status checks wait");
+        else if (rc >= 0 && warned) log_info("health: status checks resumed");
+        warned = rc < 0;
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += every / 1000;
+        until.tv_nsec += (every % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&mu);
+        while (!stop_requested)
+            if (pthread_cond_timedwait(&cond, &mu, &until) != 0) break;
+    }
+    pthread_mutex_unlock(&mu);
+    db_thread_close();
+    return NULL;
+}
+
+int health_start(const struct config *config)
+{
+    cfg = config;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&cond, &attr);
+    pthread_condattr_destroy(&attr);
+    stop_requested = false;
+    if (pthread_create(&worker, NULL, worker_main, NULL) != 0) {
+        log_error("health: cannot start the worker thread");
+        return -1;
+    }
+    running = true;
+    log_info("health: checking gateway status every %ld ms", interval_ms(cfg));
+    return 0;
+}
+
+void health_stop(void)
+{
+    if (!running) return;
+    pthread_mutex_lock(&mu);
+    stop_requested = true;
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&mu);
+    pthread_join(worker, NULL);
+    running = false;
+}

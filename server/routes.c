@@ -9,6 +9,7 @@
 #include "portico/audit.h"
 #include "portico/auth.h"
 #include "portico/catalog.h"
+#include "portico/deployments.h"
 #include "portico/events.h"
 #include "portico/gateways.h"
 #include "portico/http.h"

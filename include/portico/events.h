@@ -2,20 +2,32 @@
  * events.h — gateway events: the Server-Sent Events fan-out for
  * GET /v1/gateways/events, the bounded stream count, and (on PostgreSQL)
  * LISTEN/NOTIFY so events raised on one replica reach every replica.
- * Threading: subscribers and the event queue are mutex/condvar protected.
+ * Threading: the event ring and the stream count are protected by one
+ * mutex with a condition variable that streams wait on; the listener thread
+ * owns its database connection.
  */
 #ifndef PORTICO_EVENTS_H
 #define PORTICO_EVENTS_H
 
+#include <stdbool.h>
+
 struct config;
 struct req;
 
+#define EVENTS_CHANNEL "portico_events"
+
 int events_start(const struct config *cfg);
-/* Wakes and closes every open stream (before the HTTP server stops). */
+/* Wakes and closes every open stream (before the HTTP server stops) and
+ * stops the listener thread. */
 void events_stop(void);
 /* Publishes an event (type "gateway.registered" etc., data a JSON text) to
- * every stream on every replica. */
+ * every stream on every replica, for callers of every tenant. */
 void events_publish(const char *type, const char *json_data);
+/* The same, visible only to streams of tenant_id (and cross-tenant admins). */
+void events_publish_tenant(const char *type, const char *tenant_id, const char *json_data);
+/* False when nobody can receive an event (no local stream and no other
+ * replica): callers may skip building it. */
+bool events_wanted(void);
 int events_open_streams(void);
 
 int events_handle_stream(struct req *r);

@@ -1,8 +1,11 @@
 /*
  * gateways.h — the gateway registry: the gateway protocol
- * (/v1/internal/gateways/...), the console API (/v1/gateways...), status
- * rules derived from stored times, and deployments for /config.
- * Threading: stateless; database access through db_thread().
+ * (/v1/internal/gateways/...: register, heartbeat, config), the console API
+ * (/v1/gateways...), the status rules derived from stored times, and the
+ * exactly-once transition recorder shared with the health worker.
+ * Threading: stateless apart from a mutex that serialises SQLite heartbeat
+ * writes in-process; database access through db_thread() (or the caller's
+ * connection for gateways_record_transition).
  */
 #ifndef PORTICO_GATEWAYS_H
 #define PORTICO_GATEWAYS_H
@@ -12,12 +15,53 @@
 #include <stdint.h>
 
 struct config;
+struct db;
 struct req;
 
-/* The status rules: pure, unit-tested. last_hb_ms < 0 means never. */
+/* The status rules: pure, unit-tested. last_hb_ms < 0 means never. Returns
+ * "online", "offline", "degraded" or "maintenance" (static strings) and
+ * writes a human sentence into reason ("no heartbeat for 97 s"). */
 const char *gateways_status(const struct config *cfg, bool maintenance, int64_t last_hb_ms,
                             bool has_error_rate, double error_rate, int64_t now_ms, char *reason,
                             size_t reason_len);
+/* The status rules in SQL over the gateways table, with $1 = now minus the
+ * offline window (ms) and $2 = gateways.degraded_error_rate. Must agree with
+ * gateways_status. */
+#define GATEWAYS_STATUS_SQL                                                                        \
+    "(CASE WHEN maintenance = 1 THEN 'maintenance' "                                             \
+    "WHEN last_heartbeat_at IS NULL OR last_heartbeat_at < $1 THEN 'offline' "                   \
+    "WHEN error_rate IS NOT NULL AND error_rate > $2 THEN 'degraded' "                            \
+    "ELSE 'online' END)"
+/* True when a heartbeat at last_hb_ms is within the offline window at now. */
+bool gateways_live(const struct config *cfg, int64_t last_hb_ms, int64_t now_ms);
+/* Normalises a mode (lowercase, '_' → '-', "edgemcp"/"mcp" → "edge-mcp")
+ * into out (>= GATEWAY_MODE_MAX + 1 bytes); 0 when it is a known mode. */
+int gateways_normalize_mode(const char *mode, char *out, size_t n);
+/* The gateway type for a normalised mode ("stoa_edge_mcp", ...; "stoa" for
+ * connect); NULL for an unknown mode. Static string. */
+const char *gateways_type_for_mode(const char *mode);
+/* "{hostname}-{mode without '-' and '_'}-{environment}", lowercased, into
+ * out; false when it does not fit. */
+bool gateways_derive_name(const char *hostname, const char *mode, const char *environment,
+                          char *out, size_t n);
+
+/* A status change to record once (even across replicas). */
+struct gateway_transition {
+    const char *id;
+    const char *tenant_id;
+    const char *name;
+    const char *from; /* the recorded status it must still have */
+    const char *to;
+    const char *reason;
+    int64_t at; /* the time the status was derived at (ms) */
+};
+/* Conditionally moves recorded_status from t->from to t->to (only while the
+ * stored times still derive t->to), and only when this call changed the row
+ * inserts the gateway_events row (one transaction) and publishes
+ * gateway.status. Returns 1 when recorded, 0 when another writer (or a newer
+ * heartbeat) got there first, or a negative db_err. */
+int gateways_record_transition(struct db *db, const struct config *cfg,
+                               const struct gateway_transition *t);
 
 int gateways_handle_register(struct req *r);
 int gateways_handle_heartbeat(struct req *r);
@@ -26,9 +70,5 @@ int gateways_handle_list(struct req *r);
 int gateways_handle_get(struct req *r);
 int gateways_handle_delete(struct req *r);
 int gateways_handle_maintenance(struct req *r);
-
-int deployments_handle_list(struct req *r);
-int deployments_handle_create(struct req *r);
-int deployments_handle_sync(struct req *r);
 
 #endif

@@ -69,6 +69,13 @@
 #define GATEWAY_CAPABILITIES_MAX 32
 #define GATEWAY_TRANSITIONS_MAX 50
 #define EVENTS_KEEPALIVE_S 15
+#define GATEWAY_VERSION_MAX 100
+#define GATEWAY_URL_MAX 2048
+#define GATEWAY_MODE_MAX 32          /* a mode as sent, before normalisation */
+#define GATEWAY_NAME_MAX 330         /* hostname + mode + environment + separators */
+#define GATEWAY_CONFIG_ITEMS_MAX 1000 /* pending deployments/policies per /config */
+#define EVENTS_RING 1024             /* events kept for streams that lag */
+#define EVENTS_NOTIFY_MAX 7900       /* NOTIFY payloads stay below PostgreSQL's 8000 bytes */
 
 /* Readiness */
 #define READY_RECHECK_S 5
