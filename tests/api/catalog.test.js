@@ -488,3 +488,45 @@ test('detail: portal and management return operations and the document; names ar
   // Search by id.
   assert.deepEqual(await search(up.id.slice(0, 13)), ['User Profile API']);
 });
+
+test('the in-process index and the SQL path agree, and the index sees writes by another process', async () => {
+  // A second Portico on the same database answers from SQL only.
+  const sql = await new Portico({ dir: p.dir, dbUrl: p.dbUrl, env: { PORTICO_SEARCH_INDEX: 'off' },
+    config: { auth: { allow_anonymous: true, anonymous_role: 'viewer' } } }).start();
+  try {
+    const queries = ['', 'e', 'a', '%', '_', '\\', 'ed', 'ab', 'discounts', '50%_off', 'user_profile', 'user-profile',
+      'guest u', 'café', 'CAFÉ', '(prod)', '[v2]', '{id}', '--help', "' or 1=1 --", 'ledger', 'vis', 'profile api',
+      'identity', '1.0', 'getuserprofile', 'zzz', 'o', 'in', '.', '/', 'e e e'];
+    const extras = ['', '&sort=updated', '&category=identity', '&tag=users', '&tag=users&tag=promo', '&page_size=3&page=2'];
+    const keys = [K.viewer, K.otherTenantAdmin, K.admin, undefined];
+    let compared = 0;
+    for (const q of queries) {
+      for (const extra of extras) {
+        for (const key of keys) {
+          const path = `/v1/portal/apis?q=${encodeURIComponent(q)}${extra}`;
+          const [a, b] = await Promise.all([p.get(path, { key }), sql.get(path, { key })]);
+          assert.equal(a.status, 200, a.text);
+          assert.deepEqual(a.json, b.json, `${path} (${key})`);
+          compared++;
+        }
+      }
+    }
+    assert.equal(compared, queries.length * extras.length * keys.length);
+    // Warm the index, then change the catalog through the other process.
+    assert.deepEqual(await search('freshness'), []);
+    const made = await sql.post('/v1/apis', { name: 'Freshness probe', version: '1', ...pub }, { key: K.admin });
+    assert.equal(made.status, 201);
+    assert.deepEqual(await search('freshness'), ['Freshness probe']);
+    await sql.put(`/v1/apis/${made.json.id}`, { name: 'Renamed probe' }, { key: K.admin });
+    assert.deepEqual(await search('freshness'), []);
+    assert.deepEqual(await search('renamed probe'), ['Renamed probe']);
+    await sql.put(`/v1/apis/${made.json.id}`, { portal_visible: false }, { key: K.admin });
+    assert.deepEqual(await search('renamed probe'), []);
+    await sql.put(`/v1/apis/${made.json.id}`, { portal_visible: true, tags: ['fresh-tag'] }, { key: K.admin });
+    assert.deepEqual((await p.get('/v1/portal/apis?tag=fresh-tag', { key: K.viewer })).json.items.map((i) => i.name), ['Renamed probe']);
+    assert.equal((await sql.del(`/v1/apis/${made.json.id}`, { key: K.admin })).status, 204);
+    assert.deepEqual(await search('renamed probe'), []);
+  } finally {
+    await sql.stop();
+  }
+});
