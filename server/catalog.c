@@ -89,6 +89,10 @@ static const char SQL_ADD_OP[] =
     "INSERT INTO api_operations (api_id, seq, method, path, operation_id, summary, tags_json) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7)";
 static const char SQL_DELETE[] = "DELETE FROM apis WHERE id = $1";
+/* The search index's change log only needs its recent tail: an index that
+ * is further behind than this reloads everything (search_index.c). */
+static const char SQL_PRUNE_CHANGES[] =
+    "DELETE FROM api_changes WHERE rev < (SELECT rev FROM search_state WHERE id = 1) - 10000";
 static const char SQL_DELETE_TENANT[] = "DELETE FROM apis WHERE id = $1 AND tenant_id = $2";
 
 /* List queries are assembled from these fixed fragments; every value is a
@@ -531,6 +535,8 @@ static enum db_err api_store(struct db *db, struct api *a, bool insert)
     }
     e = db_commit(db);
     in_tx = false;
+    if (e == DB_OK && db_exec(db, SQL_PRUNE_CHANGES, DB_NOARGS, NULL) != DB_OK)
+        log_warn("catalog: cannot prune api_changes: %s", db_errmsg(db));
 out:
     if (in_tx) db_rollback(db);
     free(name_lower);
