@@ -144,7 +144,7 @@ config ""
 "$bin" migrate --config "$work/portico.yaml" >/dev/null 2>&1
 echo "bench: loading SQLite" >&2
 sqlite3 "$work/portico.db" <"$work/catalog.sql"
-results=$(run_backend sqlite "" floor_sqlite)
+results=$(run_backend sqlite "" floor_sqlite)$'\n'
 
 if [ "$BENCH_PG" = 1 ] && pgdir=$(bash "$root/scripts/pg.sh" start 2>/dev/null); then
   pgurl=$(bash "$root/scripts/pg.sh" createdb "$pgdir" bench)
@@ -171,5 +171,7 @@ fi
   echo "| db | mode | q | p50 | p99 | req/s | total hits | direct SQL (floor) |"
   echo "|---|---|---|---|---|---|---|---|"
   printf '%s\n' "$results"
+  # Hand-written analysis of the last recorded run, kept across runs.
+  [ -f "$root/bench/catalog-notes.md" ] && { echo; cat "$root/bench/catalog-notes.md"; }
 } >"$out"
 cat "$out"
