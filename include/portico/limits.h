@@ -61,6 +61,7 @@
 #define CATALOG_OPERATIONS_MAX 2000
 #define SEARCH_QUERY_MAX 200        /* characters (UTF-8 code points) */
 #define SEARCH_WORDS_MAX 16
+#define CATALOG_TAG_FILTERS_MAX 8   /* tag= filters in one catalog query */
 
 /* Gateways */
 #define GATEWAY_HOSTNAME_MAX 253
