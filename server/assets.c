@@ -86,7 +86,9 @@ static int serve(struct req *r, const struct embedded_file *f)
     if (etag_matches(http_header(r, "If-None-Match"), etag)) {
         snprintf(headers, sizeof headers, "ETag: %s\r\nCache-Control: %s\r\nVary: Accept-Encoding\r\n",
                  etag, immutable ? "public, max-age=31536000, immutable" : "no-cache");
-        return http_send(r, 304, NULL, NULL, 0, headers);
+        /* A 304 carries the headers of the representation it validates (the
+         * browser merges them into its cached copy): same type, same CSP. */
+        return http_send(r, 304, f->content_type, NULL, 0, headers);
     }
     return http_send(r, 200, f->content_type, gz ? f->gz : f->data, gz ? f->gz_len : f->len,
                      headers);

@@ -63,9 +63,15 @@ int http_send(struct req *r, int status, const char *content_type, const void *b
     r->status = status;
     r->headers_sent = true;
     mg_response_header_start(r->conn, status);
-    if (content_type) mg_response_header_add(r->conn, "Content-Type", content_type, -1);
-    snprintf(num, sizeof num, "%zu", len);
-    mg_response_header_add(r->conn, "Content-Length", num, -1);
+    /* 204 and 304 have no body: no Content-Length, and a 304 sends no
+     * Content-Type either (it would replace the cached one). */
+    bool bodyless = status == 204 || status == 304;
+    if (content_type && status != 304)
+        mg_response_header_add(r->conn, "Content-Type", content_type, -1);
+    if (!bodyless) {
+        snprintf(num, sizeof num, "%zu", len);
+        mg_response_header_add(r->conn, "Content-Length", num, -1);
+    }
     mg_response_header_add(r->conn, "X-Request-Id", r->request_id, -1);
     mg_response_header_add(r->conn, "X-Content-Type-Options", "nosniff", -1);
     bool html = content_type && strncmp(content_type, "text/html", 9) == 0;
@@ -75,7 +81,7 @@ int http_send(struct req *r, int status, const char *content_type, const void *b
         mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
     if (extra_headers && *extra_headers) mg_response_header_add_lines(r->conn, extra_headers);
     mg_response_header_send(r->conn);
-    if (len > 0 && body && strcmp(r->method, "HEAD") != 0) mg_write(r->conn, body, len);
+    if (!bodyless && len > 0 && body && strcmp(r->method, "HEAD") != 0) mg_write(r->conn, body, len);
     return status;
 }
 

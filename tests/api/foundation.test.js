@@ -140,3 +140,18 @@ test('a bad configuration stops the start with file:line: key: reason', async ()
   });
   await q.cleanup();
 });
+
+test('a 304 for an entry page carries the page CSP (browsers merge 304 headers into the cache)', async () => {
+  const identity = { 'Accept-Encoding': 'identity' };
+  const first = await p.get('/console/', { headers: identity });
+  const etag = first.headers.get('etag');
+  const again = await p.get('/console/', { headers: { ...identity, 'If-None-Match': etag } });
+  assert.equal(again.status, 304);
+  assert.equal(again.headers.get('content-security-policy'), first.headers.get('content-security-policy'));
+  assert.match(again.headers.get('content-security-policy'), /script-src 'self'/);
+  assert.equal(again.headers.get('content-type'), null, 'no Content-Type on a 304');
+  assert.equal(again.headers.get('content-length'), null, 'no Content-Length on a 304');
+  // The connection stays usable after a bodiless response.
+  const raw = await rawRequest(p.port, `GET /console/ HTTP/1.1\r\nHost: x\r\nIf-None-Match: ${etag}\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  assert.match(raw, /^HTTP\/1\.1 304[\s\S]*HTTP\/1\.1 200[\s\S]*ok\n$/);
+});
