@@ -14,7 +14,7 @@ before(async () => {
       description: 'Charge cards and issue refunds.', openapi: openapiDoc('Payments API', [['post', '/charges', 'createCharge', 'Create a charge', 'charges'], ['get', '/charges/{id}', 'getCharge', 'Get a charge', 'charges']]) },
   ]);
   apiId = api.id;
-  const reg = await p.request('POST', '/v1/internal/gateways/register', { json: { hostname: 'a11y-gw', mode: 'sidecar', version: '1.0.0', environment: 'staging', admin_url: 'http://a11y-gw:8081' }, headers: { 'X-Gateway-Key': GATEWAY_KEY } });
+  const reg = await p.request('POST', '/v1/internal/gateways/register', { json: { hostname: 'a11y-gw', mode: 'sidecar', version: '1.0.0', environment: 'staging', admin_url: 'http://a11y-gw:8081', tenant_id: 'acme' }, headers: { 'X-Gateway-Key': GATEWAY_KEY } });
   gatewayId = reg.json?.id;
   browser = await launch();
 });
