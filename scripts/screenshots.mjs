@@ -1,0 +1,30 @@
+// Takes the README screenshots (docs/images/) from a demo instance: the dev
+// profile with the seeded catalog and simulated gateways, in Debian chromium.
+// Run from tests/ (for its node_modules): node ../scripts/screenshots.mjs
+import { startPortico, sleep } from '../tests/api/lib/harness.js';
+import { launch, newPage, signInWithKey } from '../tests/e2e/lib/browser.js';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'images');
+const p = await startPortico({ config: { demo: { seed: true, simulated_gateways: 6 } } });
+await sleep(4000); // the simulated gateways register and beat
+const browser = await launch();
+try {
+  const { page } = await newPage(browser, { baseURL: p.url, viewport: { width: 1280, height: 800 } });
+  await page.goto('/console/gateways');
+  await signInWithKey(page, 'test-admin-key-0123456789abcdef');
+  await page.getByTestId('gateway-row').first().waitFor();
+  await sleep(1500);
+  await page.getByTestId('gateway-row').first().click();
+  await page.getByTestId('gateway-detail').waitFor();
+  await sleep(500);
+  await page.screenshot({ path: join(out, 'console.png') });
+  await page.goto('/portal/');
+  await page.getByTestId('api-card').first().waitFor();
+  await sleep(500);
+  await page.screenshot({ path: join(out, 'portal.png') });
+} finally {
+  await browser.close();
+  await p.cleanup();
+}
