@@ -385,7 +385,7 @@ static void apply_value(struct loader *l, struct config *cfg, size_t i)
     const struct config_key *k = &config_key_table[i];
     const char *text = l->raw[i].text ? l->raw[i].text : "";
     const char *origin = l->raw[i].origin;
-    char *base = (char *)cfg + k->offset;
+    void *base = (char *)cfg + k->offset;
     switch (k->type) {
     case CFG_STRING:
         if (k->choices && !in_choices(k->choices, text)) {
@@ -633,7 +633,7 @@ void config_print(const struct config *cfg, FILE *out)
             leaf = dot + 1;
             indent = "  ";
         }
-        const char *base = (const char *)cfg + k->offset;
+        const void *base = (const char *)cfg + k->offset;
         fprintf(out, "%s%s: ", indent, leaf);
         switch (k->type) {
         case CFG_STRING: {
