@@ -26,9 +26,16 @@ UI_FILES := $(shell find $(UI_DIST) -type f 2>/dev/null)
 SQL_FILES:= $(shell find server/sql -type f -name '*.sql')
 UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS:= $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
+# The fuzz build: clang, libFuzzer, ASan and UBSan, its own objects in
+# build/fuzz, and a stub UI (the targets do not fuzz asset contents).
+FUZZ_DIR := build/fuzz
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all build ui run test test-unit test-api test-api-sqlite test-api-pg test-e2e test-ui \
-        asan format format-check verify lint-c banned clean deps bench fuzz leakcheck docker
+        asan format format-check verify lint-c banned clean deps bench fuzz leakcheck docker \
+        fuzz-build fuzz-bins test-fuzz
 
 all: ui build
 
@@ -78,6 +85,22 @@ $(BUILD)/libportico.a: $(LIBOBJS) $(GENOBJS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libportico.a | $(BUILD)/tests
 	$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -Wno-unused-function -o $@ $< \
 	  $(BUILD)/libportico.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+# Fuzz targets link the instrumented archive; like unit tests they may
+# include the module's .c file to reach its statics.
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(BUILD)/libportico.a
+	@echo "FUZZ $<"
+	@$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -Wno-unused-function \
+	  -fsanitize=fuzzer -o $@ $< $(BUILD)/libportico.a $(LDFLAGS) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz-build:
+	@mkdir -p $(FUZZ_DIR)/ui-stub/portal $(FUZZ_DIR)/ui-stub/console
+	@for e in portal console; do f=$(FUZZ_DIR)/ui-stub/$$e/index.html; \
+	  [ -f $$f ] || echo "<!doctype html><html><body>$$e</body></html>" > $$f; done
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=clang UI_DIST=$(FUZZ_DIR)/ui-stub \
+	  OPT="-O1 -fno-omit-frame-pointer -gline-tables-only" SAN="$(FUZZ_SAN)" fuzz-bins
 
 run: deps
 	@$(MAKE) --no-print-directory ui
@@ -140,8 +163,15 @@ verify: format-check banned lint-c
 bench: build
 	@bash bench/run.sh
 
-fuzz:
+# Every fuzz target for FUZZ_SECONDS (default 60) each, from the committed
+# seed corpora; findings are saved under build/fuzz/artifacts/.
+fuzz: fuzz-build
 	@bash tests/fuzz/run.sh
+
+# A short deterministic run of every target (-seed=1, FUZZ_RUNS inputs each,
+# capped at FUZZ_QUICK_SECONDS, default 10 s): part of `make test`.
+test-fuzz: fuzz-build
+	@bash tests/fuzz/run.sh --quick
 
 clean:
 	rm -rf build
