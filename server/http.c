@@ -191,6 +191,8 @@ int http_query_param(const struct req *r, const char *name, int nth, char *out, 
     int n = mg_get_var2(r->query, strlen(r->query), name, out, outlen, (size_t)nth);
     if (n == -1) return -1;
     if (n < 0) return -2;
+    /* An encoded NUL (%00) would silently cut the value short. */
+    if (memchr(out, '\0', (size_t)n)) return -2;
     return n;
 }
 
@@ -454,10 +456,17 @@ static int dispatch(struct mg_connection *conn)
     crypto_uuid(r.request_id);
     log_set_request_id(r.request_id);
 
+    /* civetweb is told not to decode the path (decode_url: no): its in-place
+     * decoding would cut the path at an encoded NUL ("/healthz%00x" would be
+     * served as "/healthz"). Decode here; refuse NULs and invalid UTF-8
+     * (overlong "%c0%ae" is not a dot, and no route or file has such a name). */
     const char *raw = r.ri->local_uri_raw ? r.ri->local_uri_raw : r.ri->local_uri;
+    char decoded[HTTP_PATH_MAX];
+    int dn = raw ? mg_url_decode(raw, (int)strlen(raw), decoded, (int)sizeof decoded, 0) : -1;
     int rc;
     bool api = false;
-    if (!raw || http_path_normalize(raw, r.path, sizeof r.path) != 0) {
+    if (dn < 0 || memchr(decoded, '\0', (size_t)dn) || !util_utf8_valid(decoded, (size_t)dn) ||
+        http_path_normalize(decoded, r.path, sizeof r.path) != 0) {
         util_copy(r.path, sizeof r.path, "/");
         rc = http_send_error(&r, 400, "bad_path", "the request path is not valid");
         goto done;
@@ -534,7 +543,7 @@ int http_start(const struct config *config)
         "max_request_size", maxreq,
         "tcp_nodelay", "1",
         "enable_auth_domain_check", "no",
-        "decode_url", "yes",
+        "decode_url", "no", /* dispatch() decodes, refusing %00 */
         NULL,
     };
     struct mg_callbacks cb;
