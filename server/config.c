@@ -525,8 +525,8 @@ static void derive(struct config *cfg)
 /* Loads defaults, then `text` (the contents of `path`; NULL when there is no
  * file or it could not be read, with the reason in read_err), then the
  * environment. Split from config_load so the fuzzer can load from memory. */
-static int load_text(const char *path, const char *text, const char *read_err,
-                     struct config *cfg, FILE *err)
+static int load_from_memory(const char *path, const char *text, const char *read_err,
+                            struct config *cfg, FILE *err)
 {
     struct loader l;
     memset(&l, 0, sizeof l);
@@ -595,7 +595,7 @@ int config_load(const char *path, struct config *cfg, FILE *err)
 {
     char msg[512] = "";
     char *text = path ? read_file(path, msg, sizeof msg) : NULL;
-    int rc = load_text(path, text, msg, cfg, err);
+    int rc = load_from_memory(path, text, msg, cfg, err);
     free(text);
     return rc;
 }

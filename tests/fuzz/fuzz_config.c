@@ -1,7 +1,7 @@
 /*
  * fuzz_config.c — the configuration loader: ${VAR} interpolation, YAML
  * parsing, per-key validation and the cross-key rules, loaded from memory
- * (load_text, the part of config_load after reading the file).
+ * (load_from_memory, the part of config_load after reading the file).
  * Properties: never crashes or leaks; on success every string key is set,
  * numbers are inside their declared ranges and the effective configuration
  * prints; interpolation output never contains an unexpanded "${" that was
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(expanded);
 
     struct config cfg;
-    if (load_text("fuzz.yaml", text, NULL, &cfg, fuzz_devnull()) == 0) {
+    if (load_from_memory("fuzz.yaml", text, NULL, &cfg, fuzz_devnull()) == 0) {
         size_t n;
         const struct config_key *keys = config_keys(&n);
         for (size_t i = 0; i < n; i++) {
