@@ -105,7 +105,7 @@ bench_machine_info() {
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "- CPU: ${cpu:-unknown}, nproc $(nproc)"
   echo "- memory: $mem"
-  echo "- kernel: $(uname -sr)"
+  echo "- kernel: $(uname -sr); load average at start: $(cut -d" " -f1-3 /proc/loadavg) (the machine may be shared)"
   echo "- portico: $("$BENCH_BIN" version 2>/dev/null | awk '{ print $2 }'), compiler: $(${CC:-cc} --version 2>/dev/null | head -1)"
   echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'), wrk: $(wrk -v 2>&1 | head -1 | awk '{ print $2 }'), SQLite: $(sqlite3 --version 2>/dev/null | awk '{ print $1 }')"
   echo "- load: wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_SECONDS}s on the same machine (client and server share the CPUs)"
