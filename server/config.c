@@ -522,7 +522,11 @@ static void derive(struct config *cfg)
     }
 }
 
-int config_load(const char *path, struct config *cfg, FILE *err)
+/* Loads defaults, then `text` (the contents of `path`; NULL when there is no
+ * file or it could not be read, with the reason in read_err), then the
+ * environment. Split from config_load so the fuzzer can load from memory. */
+static int load_from_memory(const char *path, const char *text, const char *read_err,
+                            struct config *cfg, FILE *err)
 {
     struct loader l;
     memset(&l, 0, sizeof l);
@@ -540,12 +544,10 @@ int config_load(const char *path, struct config *cfg, FILE *err)
 
     if (path) {
         char msg[512];
-        char *text = read_file(path, msg, sizeof msg);
         if (!text) {
-            problem(&l, path, NULL, "%s", msg);
+            problem(&l, path, NULL, "%s", read_err);
         } else {
             char *expanded = config_interpolate(text, msg, sizeof msg);
-            free(text);
             if (!expanded) {
                 /* msg is "line N: text": report as file:N: text */
                 fprintf(err, "%s:%s\n", path, strncmp(msg, "line ", 5) == 0 ? msg + 5 : msg);
@@ -587,6 +589,15 @@ int config_load(const char *path, struct config *cfg, FILE *err)
         return -1;
     }
     return 0;
+}
+
+int config_load(const char *path, struct config *cfg, FILE *err)
+{
+    char msg[512] = "";
+    char *text = path ? read_file(path, msg, sizeof msg) : NULL;
+    int rc = load_from_memory(path, text, msg, cfg, err);
+    free(text);
+    return rc;
 }
 
 void config_free(struct config *cfg)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "portico/assets.h"
 #include "portico/audit.h"
@@ -55,6 +56,65 @@ bool http_draining(void)
 
 /* ---- responses ---------------------------------------------------------- */
 
+/* True when the connection stays open after this response, by the rule
+ * civetweb applies (should_keep_alive): the client's Connection header, else
+ * the HTTP/1.1 default. */
+static bool client_keeps_alive(const struct req *r)
+{
+    const char *c = http_header(r, "Connection");
+    if (c) return strcasestr(c, "keep-alive") != NULL;
+    return r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
+}
+
+/* Bodies up to this size go out in the same write as the head. */
+#define HTTP_COALESCE_MAX 16384
+
+/* Sends the response head (and a small body) with one mg_write. civetweb's
+ * header API (mg_response_header_*) sends every header line with its own
+ * send(): a dozen syscalls and packets for a small response. Returns 0, or
+ * -1 when the head could not be built (the caller falls back). */
+static int send_coalesced(struct req *r, int status, const char *content_type, const void *body,
+                          size_t len, const char *extra_headers, bool html)
+{
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    if (strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0) date[0] = '\0';
+    bool head_only = strcmp(r->method, "HEAD") == 0;
+    bool with_body = len > 0 && body && !head_only;
+    struct strbuf b;
+    strbuf_init(&b, 8192 + (with_body && len <= HTTP_COALESCE_MAX ? len : 0));
+    strbuf_printf(&b, "HTTP/1.1 %d %s\r\n", status, mg_get_response_code_text(r->conn, status));
+    if (content_type) strbuf_printf(&b, "Content-Type: %s\r\n", content_type);
+    strbuf_printf(&b, "Content-Length: %zu\r\nX-Request-Id: %s\r\n", len, r->request_id);
+    strbuf_puts(&b, "X-Content-Type-Options: nosniff\r\nContent-Security-Policy: ");
+    strbuf_puts(&b, html ? CSP_HTML : CSP_API);
+    strbuf_puts(&b, "\r\n");
+    if (html) strbuf_puts(&b, "Referrer-Policy: same-origin\r\n");
+    if (!extra_headers || !strcasestr(extra_headers, "Cache-Control:"))
+        strbuf_puts(&b, "Cache-Control: no-store\r\n");
+    if (extra_headers && *extra_headers) {
+        strbuf_puts(&b, extra_headers);
+        size_t n = strlen(extra_headers);
+        if (n < 2 || strcmp(extra_headers + n - 2, "\r\n") != 0) strbuf_puts(&b, "\r\n");
+    }
+    if (date[0]) strbuf_printf(&b, "Date: %s\r\n", date);
+    strbuf_printf(&b, "Connection: %s\r\n\r\n", client_keeps_alive(r) ? "keep-alive" : "close");
+    if (with_body && len <= HTTP_COALESCE_MAX) {
+        strbuf_append(&b, body, len);
+        with_body = false;
+    }
+    if (b.failed) {
+        strbuf_cleanup(&b);
+        return -1;
+    }
+    mg_write(r->conn, b.data, b.len);
+    if (with_body) mg_write(r->conn, body, len);
+    strbuf_cleanup(&b);
+    return 0;
+}
+
 int http_send(struct req *r, int status, const char *content_type, const void *body, size_t len,
               const char *extra_headers)
 {
@@ -62,6 +122,12 @@ int http_send(struct req *r, int status, const char *content_type, const void *b
     if (r->headers_sent) return r->status ? r->status : status;
     r->status = status;
     r->headers_sent = true;
+    bool html = content_type && strncmp(content_type, "text/html", 9) == 0;
+    /* Responses that must close the connection keep civetweb's header API,
+     * which is how civetweb learns that it has to close. */
+    if (!(extra_headers && strcasestr(extra_headers, "Connection:")) &&
+        send_coalesced(r, status, content_type, body, len, extra_headers, html) == 0)
+        return status;
     mg_response_header_start(r->conn, status);
     /* 204 and 304 have no body: no Content-Length, and a 304 sends no
      * Content-Type either (it would replace the cached one). */
@@ -74,7 +140,6 @@ int http_send(struct req *r, int status, const char *content_type, const void *b
     }
     mg_response_header_add(r->conn, "X-Request-Id", r->request_id, -1);
     mg_response_header_add(r->conn, "X-Content-Type-Options", "nosniff", -1);
-    bool html = content_type && strncmp(content_type, "text/html", 9) == 0;
     mg_response_header_add(r->conn, "Content-Security-Policy", html ? CSP_HTML : CSP_API, -1);
     if (html) mg_response_header_add(r->conn, "Referrer-Policy", "same-origin", -1);
     if (!extra_headers || !strcasestr(extra_headers, "Cache-Control:"))
@@ -203,6 +268,8 @@ int http_query_param(const struct req *r, const char *name, int nth, char *out, 
     int n = mg_get_var2(r->query, strlen(r->query), name, out, outlen, (size_t)nth);
     if (n == -1) return -1;
     if (n < 0) return -2;
+    /* An encoded NUL (%00) would silently cut the value short. */
+    if (memchr(out, '\0', (size_t)n)) return -2;
     return n;
 }
 
@@ -466,10 +533,17 @@ static int dispatch(struct mg_connection *conn)
     crypto_uuid(r.request_id);
     log_set_request_id(r.request_id);
 
+    /* civetweb is told not to decode the path (decode_url: no): its in-place
+     * decoding would cut the path at an encoded NUL ("/healthz%00x" would be
+     * served as "/healthz"). Decode here; refuse NULs and invalid UTF-8
+     * (overlong "%c0%ae" is not a dot, and no route or file has such a name). */
     const char *raw = r.ri->local_uri_raw ? r.ri->local_uri_raw : r.ri->local_uri;
+    char decoded[HTTP_PATH_MAX];
+    int dn = raw ? mg_url_decode(raw, (int)strlen(raw), decoded, (int)sizeof decoded, 0) : -1;
     int rc;
     bool api = false;
-    if (!raw || http_path_normalize(raw, r.path, sizeof r.path) != 0) {
+    if (dn < 0 || memchr(decoded, '\0', (size_t)dn) || !util_utf8_valid(decoded, (size_t)dn) ||
+        http_path_normalize(decoded, r.path, sizeof r.path) != 0) {
         util_copy(r.path, sizeof r.path, "/");
         rc = http_send_error(&r, 400, "bad_path", "the request path is not valid");
         goto done;
@@ -547,7 +621,7 @@ int http_start(const struct config *config)
         "max_request_size", maxreq,
         "tcp_nodelay", "1",
         "enable_auth_domain_check", "no",
-        "decode_url", "yes",
+        "decode_url", "no", /* dispatch() decodes, refusing %00 */
         NULL,
     };
     struct mg_callbacks cb;

@@ -65,7 +65,10 @@ int json_int(const cJSON *obj, const char *field, int64_t min, int64_t max, bool
         snprintf(err, JSON_ERR_MAX, "%s: must be an integer", field);
         return -1;
     }
-    if (d < (double)min || d > (double)max) {
+    /* (double)INT64_MAX rounds up to 2^63, which no int64_t holds: reject
+     * values outside [-2^63, 2^63) before comparing with the bounds. */
+    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0 || d < (double)min ||
+        d > (double)max || (int64_t)d < min || (int64_t)d > max) {
         snprintf(err, JSON_ERR_MAX, "%s: must be from %lld to %lld", field, (long long)min,
                  (long long)max);
         return -1;

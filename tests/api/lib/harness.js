@@ -114,7 +114,9 @@ export class Portico {
     writeFileSync(this.configPath, this.opts.rawConfig ?? toYaml(cfg));
     const env = { ...process.env, ...(this.opts.env || {}) };
     for (const k of Object.keys(env)) if (k.startsWith('PORTICO_') && !(this.opts.env && k in this.opts.env)) delete env[k];
-    this.proc = spawn(BIN, ['serve', '--config', this.configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // opts.spawn: extra child_process options (e.g. uid/gid to run as an
+    // unprivileged user, so file permissions apply even when tests run as root).
+    this.proc = spawn(BIN, ['serve', '--config', this.configPath], { env, stdio: ['ignore', 'pipe', 'pipe'], ...(this.opts.spawn || {}) });
     this.exited = new Promise((res) => this.proc.on('exit', (code, signal) => res({ code, signal })));
     this.proc.stdout.on('data', (d) => { this.stderr += d.toString(); });
     await new Promise((res, rej) => {
