@@ -82,12 +82,16 @@ static int send_coalesced(struct req *r, int status, const char *content_type, c
     gmtime_r(&now, &tm);
     if (strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0) date[0] = '\0';
     bool head_only = strcmp(r->method, "HEAD") == 0;
-    bool with_body = len > 0 && body && !head_only;
+    /* 204 and 304 have no body: no Content-Length, and a 304 sends no
+     * Content-Type either (it would replace the cached one). */
+    bool bodyless = status == 204 || status == 304;
+    bool with_body = len > 0 && body && !head_only && !bodyless;
     struct strbuf b;
     strbuf_init(&b, 8192 + (with_body && len <= HTTP_COALESCE_MAX ? len : 0));
     strbuf_printf(&b, "HTTP/1.1 %d %s\r\n", status, mg_get_response_code_text(r->conn, status));
-    if (content_type) strbuf_printf(&b, "Content-Type: %s\r\n", content_type);
-    strbuf_printf(&b, "Content-Length: %zu\r\nX-Request-Id: %s\r\n", len, r->request_id);
+    if (content_type && status != 304) strbuf_printf(&b, "Content-Type: %s\r\n", content_type);
+    if (!bodyless) strbuf_printf(&b, "Content-Length: %zu\r\n", len);
+    strbuf_printf(&b, "X-Request-Id: %s\r\n", r->request_id);
     strbuf_puts(&b, "X-Content-Type-Options: nosniff\r\nContent-Security-Policy: ");
     strbuf_puts(&b, html ? CSP_HTML : CSP_API);
     strbuf_puts(&b, "\r\n");
@@ -129,9 +133,7 @@ int http_send(struct req *r, int status, const char *content_type, const void *b
         send_coalesced(r, status, content_type, body, len, extra_headers, html) == 0)
         return status;
     mg_response_header_start(r->conn, status);
-    /* 204 and 304 have no body: no Content-Length, and a 304 sends no
-     * Content-Type either (it would replace the cached one). */
-    bool bodyless = status == 204 || status == 304;
+    bool bodyless = status == 204 || status == 304; /* as in send_coalesced */
     if (content_type && status != 304)
         mg_response_header_add(r->conn, "Content-Type", content_type, -1);
     if (!bodyless) {
