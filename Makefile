@@ -118,7 +118,7 @@ run: deps
 # embedded file list is read after the build: hashed names change).
 test: deps
 	@$(MAKE) --no-print-directory ui
-	@$(MAKE) --no-print-directory test-unit test-ui test-api test-e2e
+	@$(MAKE) --no-print-directory test-unit test-ui test-fuzz test-api test-e2e
 
 test-unit: $(UNIT_BINS)
 	@bash scripts/with-pg.sh bash scripts/run-unit.sh $(UNIT_BINS)
@@ -162,10 +162,10 @@ leakcheck:
 	@echo "leakcheck: no leaks"
 
 format:
-	clang-format -i server/*.c include/portico/*.h embed/*.c tests/unit/*.c
+	clang-format -i server/*.c include/portico/*.h embed/*.c tests/unit/*.c tests/fuzz/*.c
 
 format-check:
-	clang-format --dry-run --Werror server/*.c include/portico/*.h embed/*.c tests/unit/*.c
+	clang-format --dry-run --Werror server/*.c include/portico/*.h embed/*.c tests/unit/*.c tests/fuzz/*.c
 
 banned:
 	@bash scripts/banned.sh

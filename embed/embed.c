@@ -52,12 +52,16 @@ static void walk(const char *dir, const char *prefix)
         if (e->d_name[0] == '.') continue;
         char full[4096], rel[4096];
         snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-        if (prefix[0]) snprintf(rel, sizeof rel, "%s/%s", prefix, e->d_name);
-        else snprintf(rel, sizeof rel, "%s", e->d_name);
+        if (prefix[0])
+            snprintf(rel, sizeof rel, "%s/%s", prefix, e->d_name);
+        else
+            snprintf(rel, sizeof rel, "%s", e->d_name);
         struct stat st;
         if (stat(full, &st) != 0) die("cannot stat", full);
-        if (S_ISDIR(st.st_mode)) walk(full, rel);
-        else if (S_ISREG(st.st_mode)) add_file(rel, full);
+        if (S_ISDIR(st.st_mode))
+            walk(full, rel);
+        else if (S_ISREG(st.st_mode))
+            add_file(rel, full);
     }
     closedir(d);
 }

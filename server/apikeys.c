@@ -89,11 +89,16 @@ static int load_entry(yaml_document_t *doc, yaml_node_t *item, size_t idx, const
             continue;
         }
         const char *v = (const char *)vn->data.scalar.value;
-        if (strcmp(f, "name") == 0) name = v;
-        else if (strcmp(f, "key") == 0) key = v;
-        else if (strcmp(f, "sha256") == 0) sha = v;
-        else if (strcmp(f, "role") == 0) role = v;
-        else if (strcmp(f, "tenant") == 0) tenant = v;
+        if (strcmp(f, "name") == 0)
+            name = v;
+        else if (strcmp(f, "key") == 0)
+            key = v;
+        else if (strcmp(f, "sha256") == 0)
+            sha = v;
+        else if (strcmp(f, "role") == 0)
+            role = v;
+        else if (strcmp(f, "tenant") == 0)
+            tenant = v;
         else {
             fprintf(err, "%s:%lu: keys[%zu].%s: unknown key\n", path, fl, idx, f);
             problems++;
@@ -128,8 +133,10 @@ static int load_entry(yaml_document_t *doc, yaml_node_t *item, size_t idx, const
     }
     if (problems) return problems;
     util_copy(k->name, sizeof k->name, name);
-    if (key) crypto_sha256_hex(key, strlen(key), k->sha256);
-    else util_copy(k->sha256, sizeof k->sha256, sha);
+    if (key)
+        crypto_sha256_hex(key, strlen(key), k->sha256);
+    else
+        util_copy(k->sha256, sizeof k->sha256, sha);
     k->role = rbac_role_parse(role);
     util_copy(k->tenant, sizeof k->tenant, tenant);
     return 0;
@@ -192,8 +199,10 @@ int apikeys_load_file(const char *path, FILE *err)
         yaml_node_t *item = yaml_document_get_node(&doc, root->data.sequence.items.start[i]);
         if (!item) continue;
         int pr = load_entry(&doc, item, i, path, err, &file_keys[file_key_count]);
-        if (pr) problems += pr;
-        else file_key_count++;
+        if (pr)
+            problems += pr;
+        else
+            file_key_count++;
     }
 out:
     if (doc_ok) yaml_document_delete(&doc);
@@ -270,7 +279,6 @@ int apikeys_lookup(const char *key, struct principal *p)
     return rc;
 }
 
-
 /* ---- creation ----------------------------------------------------------- */
 
 #define KEY_ID_CHARS 8
@@ -330,8 +338,8 @@ int apikeys_create(const char *name, const char *role, const char *tenant, long 
         crypto_sha256_hex(key, strlen(key), hash);
         e = db_exec(db, SQL_INSERT,
                     DB_ARGS(DBP_TEXT(id), DBP_TEXT(name), DBP_TEXT(prefix), DBP_TEXT(hash),
-                            DBP_TEXT(role), DBP_TEXT(tenant), DBP_TEXT(created_by ? created_by : ""),
-                            DBP_INT(util_now_ms()),
+                            DBP_TEXT(role), DBP_TEXT(tenant),
+                            DBP_TEXT(created_by ? created_by : ""), DBP_INT(util_now_ms()),
                             expires_at_ms > 0 ? DBP_INT(expires_at_ms) : DBP_NULL),
                     NULL);
         if (e == DB_OK) {
@@ -439,10 +447,12 @@ static int parse_create(struct req *r, const cJSON *body, const char **name, con
         json_string(body, "tenant_id", 1, AUTH_TENANT_MAX, false, tenant, err) < 0)
         return http_send_error(r, 400, "invalid_field", "%s", err);
     if (util_has_control(*name, false))
-        return http_send_error(r, 400, "invalid_field", "name: must not contain control characters");
+        return http_send_error(r, 400, "invalid_field",
+                               "name: must not contain control characters");
     if (*tenant && !valid_tenant(*tenant))
         return http_send_error(r, 400, "invalid_field",
-                               "tenant_id: 1..%d letters, digits, '-', '_' or '.'", AUTH_TENANT_MAX);
+                               "tenant_id: 1..%d letters, digits, '-', '_' or '.'",
+                               AUTH_TENANT_MAX);
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(body, "expires_at");
     *expires_ms = 0;
     if (exp && !cJSON_IsNull(exp)) {

@@ -25,8 +25,10 @@ const struct embedded_file *assets_find(const struct embedded_file *table, size_
         if (!table[mid].path) return NULL;
         int c = strcmp(path, table[mid].path);
         if (c == 0) return &table[mid];
-        if (c < 0) hi = mid;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }
@@ -80,12 +82,14 @@ static int serve(struct req *r, const struct embedded_file *f)
         util_copy(etag, sizeof etag, f->etag);
     }
     char headers[512];
-    snprintf(headers, sizeof headers, "ETag: %s\r\nCache-Control: %s\r\nVary: Accept-Encoding\r\n%s",
-             etag, immutable ? "public, max-age=31536000, immutable" : "no-cache",
+    snprintf(headers, sizeof headers,
+             "ETag: %s\r\nCache-Control: %s\r\nVary: Accept-Encoding\r\n%s", etag,
+             immutable ? "public, max-age=31536000, immutable" : "no-cache",
              gz ? "Content-Encoding: gzip\r\n" : "");
     if (etag_matches(http_header(r, "If-None-Match"), etag)) {
-        snprintf(headers, sizeof headers, "ETag: %s\r\nCache-Control: %s\r\nVary: Accept-Encoding\r\n",
-                 etag, immutable ? "public, max-age=31536000, immutable" : "no-cache");
+        snprintf(headers, sizeof headers,
+                 "ETag: %s\r\nCache-Control: %s\r\nVary: Accept-Encoding\r\n", etag,
+                 immutable ? "public, max-age=31536000, immutable" : "no-cache");
         /* A 304 carries the headers of the representation it validates (the
          * browser merges them into its cached copy): same type, same CSP. */
         return http_send(r, 304, f->content_type, NULL, 0, headers);
@@ -110,14 +114,18 @@ int assets_handle(struct req *r)
 
     char key[HTTP_PATH_MAX + 16];
     size_t n = strlen(p);
-    if (p[n - 1] == '/') snprintf(key, sizeof key, "%sindex.html", p + 1);
-    else util_copy(key, sizeof key, p + 1);
+    if (p[n - 1] == '/')
+        snprintf(key, sizeof key, "%sindex.html", p + 1);
+    else
+        util_copy(key, sizeof key, p + 1);
     const struct embedded_file *f = assets_find(assets_ui, assets_ui_count, key);
     if (f) return serve(r, f);
 
     const char *entry = NULL;
-    if (strncmp(p, "/portal/", 8) == 0) entry = "portal/index.html";
-    else if (strncmp(p, "/console/", 9) == 0) entry = "console/index.html";
+    if (strncmp(p, "/portal/", 8) == 0)
+        entry = "portal/index.html";
+    else if (strncmp(p, "/console/", 9) == 0)
+        entry = "console/index.html";
     if (entry && !has_extension(p)) {
         f = assets_find(assets_ui, assets_ui_count, entry);
         if (f) return serve(r, f);

@@ -63,8 +63,8 @@ static struct {
     pthread_cond_t wake; /* producers and audit_stop wake the writer */
     struct audit_event **slots;
     size_t depth, head, count;
-    bool accepting;     /* audit_record_* may push */
-    bool stopping;      /* audit_stop was called: drain, then exit */
+    bool accepting; /* audit_record_* may push */
+    bool stopping;  /* audit_stop was called: drain, then exit */
     int64_t drain_deadline_ms;
     int64_t full_logged_ms; /* last "buffer full" log line (monotonic ms) */
 } ring = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -138,8 +138,10 @@ static void copy_clean(char *dst, size_t n, const char *src)
             if (ok && len == 1 && (*p < 0x20 || *p == 0x7f)) ok = false;
             if (!ok) len = 1;
             if (o + len >= n) break;
-            if (ok) memcpy(dst + o, p, len);
-            else dst[o] = '?';
+            if (ok)
+                memcpy(dst + o, p, len);
+            else
+                dst[o] = '?';
             o += len;
             p += len;
         }
@@ -186,9 +188,10 @@ static void decode_name(const char *s, size_t n, char *out, size_t outlen)
 static bool sensitive_name(const char *name)
 {
     static const char *const exact[] = {
-        "api_key", "apikey", "x-api-key", "key", "token", "access_token", "id_token",
-        "refresh_token", "code", "code_verifier", "state", "nonce", "password", "passwd",
-        "secret", "client_secret", "session", "authorization", "cookie",
+        "api_key",       "apikey",   "x-api-key",     "key",    "token",
+        "access_token",  "id_token", "refresh_token", "code",   "code_verifier",
+        "state",         "nonce",    "password",      "passwd", "secret",
+        "client_secret", "session",  "authorization", "cookie",
     };
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strcmp(name, exact[i]) == 0) return true;
@@ -410,17 +413,16 @@ static const char *empty_null(const char *s)
 
 static enum db_err insert_one(struct db *db, const struct audit_event *ev)
 {
-    return db_exec(db, SQL_INSERT,
-                   DB_ARGS(DBP_TEXT(ev->kind), DBP_INT(ev->at_ms),
-                           DBP_TEXT(empty_null(ev->request_id)), DBP_TEXT(empty_null(ev->method)),
-                           DBP_TEXT(empty_null(ev->path)), DBP_TEXT(empty_null(ev->query)),
-                           ev->status > 0 ? DBP_INT(ev->status) : DBP_NULL,
-                           DBP_REAL(ev->duration_ms), DBP_TEXT(ev->principal),
-                           DBP_TEXT(ev->auth_type), DBP_TEXT(empty_null(ev->role)),
-                           DBP_TEXT(empty_null(ev->tenant_id)),
-                           DBP_TEXT(empty_null(ev->remote_addr)),
-                           DBP_TEXT(empty_null(ev->user_agent)), DBP_TEXT(empty_null(ev->action))),
-                   NULL);
+    return db_exec(
+        db, SQL_INSERT,
+        DB_ARGS(DBP_TEXT(ev->kind), DBP_INT(ev->at_ms), DBP_TEXT(empty_null(ev->request_id)),
+                DBP_TEXT(empty_null(ev->method)), DBP_TEXT(empty_null(ev->path)),
+                DBP_TEXT(empty_null(ev->query)), ev->status > 0 ? DBP_INT(ev->status) : DBP_NULL,
+                DBP_REAL(ev->duration_ms), DBP_TEXT(ev->principal), DBP_TEXT(ev->auth_type),
+                DBP_TEXT(empty_null(ev->role)), DBP_TEXT(empty_null(ev->tenant_id)),
+                DBP_TEXT(empty_null(ev->remote_addr)), DBP_TEXT(empty_null(ev->user_agent)),
+                DBP_TEXT(empty_null(ev->action))),
+        NULL);
 }
 
 static bool transient(enum db_err e)
@@ -502,7 +504,7 @@ static void *writer_main(void *arg)
     struct db *db = NULL;
     struct audit_event *batch[AUDIT_BATCH_MAX];
     int64_t backoff = AUDIT_BACKOFF_MIN_MS;
-    int64_t retry_at = 0;       /* monotonic ms: no write before this */
+    int64_t retry_at = 0; /* monotonic ms: no write before this */
     int64_t failing_logged = -AUDIT_FULL_LOG_INTERVAL_MS;
     bool purging = cfg->audit.retention_days > 0;
     int64_t next_purge = mono_ms(); /* once at start, then hourly */
@@ -679,7 +681,8 @@ static int parse_filters(struct req *r, struct audit_filter *f)
             return http_send_error(r, 400, "invalid_parameter",
                                    "method: must be an HTTP method such as GET");
     }
-    if ((rc = filter_param(r, "status", buf, sizeof buf, "must be a code like 404 or a class like 4xx")) < 0)
+    if ((rc = filter_param(r, "status", buf, sizeof buf,
+                           "must be a code like 404 or a class like 4xx")) < 0)
         return r->status;
     if (rc > 0) {
         if (parse_status_filter(buf, &f->status_lo, &f->status_hi) != 0)
@@ -795,8 +798,10 @@ static cJSON *event_json(const struct db_result *res, size_t i)
     add_text(o, "method", res, i, 3);
     add_text(o, "path", res, i, 4);
     add_text(o, "query", res, i, 5);
-    if (db_is_null(res, i, 6)) cJSON_AddNullToObject(o, "status");
-    else cJSON_AddNumberToObject(o, "status", (double)db_get_int(res, i, 6));
+    if (db_is_null(res, i, 6))
+        cJSON_AddNullToObject(o, "status");
+    else
+        cJSON_AddNumberToObject(o, "status", (double)db_get_int(res, i, 6));
     cJSON_AddNumberToObject(o, "duration_ms", db_get_double(res, i, 7));
     add_text(o, "principal", res, i, 8);
     add_text(o, "auth_type", res, i, 9);

@@ -134,8 +134,9 @@ int auth_resolve(struct req *r)
 int auth_gateway(struct req *r)
 {
     if (gateway_key_count == 0)
-        return http_send_error(r, 503, "gateway_keys_not_configured",
-                               "no gateway keys are configured (gateways.api_keys / GATEWAY_API_KEYS)");
+        return http_send_error(
+            r, 503, "gateway_keys_not_configured",
+            "no gateway keys are configured (gateways.api_keys / GATEWAY_API_KEYS)");
     const char *key = http_header(r, "X-Gateway-Key");
     if (!key) return http_send_unauthorized(r, false, "X-Gateway-Key is required");
     bool ok = false;

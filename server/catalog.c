@@ -46,7 +46,7 @@
 
 /* Column order is fixed: see api_from_row. */
 #define COLS                                                                                       \
-    "a.id, a.tenant_id, a.name, a.version, a.description, a.category, a.tags_json, a.status, "   \
+    "a.id, a.tenant_id, a.name, a.version, a.description, a.category, a.tags_json, a.status, "     \
     "a.portal_visible, a.audience, a.owner, a.created_at, a.updated_at"
 enum {
     C_ID,
@@ -208,7 +208,8 @@ static bool api_from_row(const struct db_result *res, size_t row, bool with_doc,
               set_str(&a->audience, db_get(res, row, C_AUDIENCE)) &&
               set_str(&a->owner, db_get(res, row, C_OWNER)) && a->tags;
     if (ok && with_doc) {
-        if (!db_is_null(res, row, C_OPENAPI)) ok = set_str(&a->openapi, db_get(res, row, C_OPENAPI));
+        if (!db_is_null(res, row, C_OPENAPI))
+            ok = set_str(&a->openapi, db_get(res, row, C_OPENAPI));
         if (ok && !db_is_null(res, row, C_FORMAT))
             ok = set_str(&a->openapi_format, db_get(res, row, C_FORMAT));
     }
@@ -551,9 +552,8 @@ static enum db_err find_by_name(struct db *db, const char *tenant, const char *n
 {
     struct db_result *res = NULL;
     id_out[0] = '\0';
-    enum db_err e = db_query(db, SQL_FIND, DB_ARGS(DBP_TEXT(tenant), DBP_TEXT(name),
-                                                   DBP_TEXT(version)),
-                             &res);
+    enum db_err e =
+        db_query(db, SQL_FIND, DB_ARGS(DBP_TEXT(tenant), DBP_TEXT(name), DBP_TEXT(version)), &res);
     if (e == DB_OK && db_rows(res) > 0) util_copy(id_out, CRYPTO_UUID_LEN + 1, db_get(res, 0, 0));
     db_result_free(res);
     return e;
@@ -561,8 +561,8 @@ static enum db_err find_by_name(struct db *db, const char *tenant, const char *n
 
 /* Create-or-update by (tenant, name, version). Returns 0 (with *created),
  * -1 with err on a validation problem, or a positive db_err. */
-static int upsert(struct db *db, const cJSON *body, const char *tenant_id, cJSON **out,
-                  char *err, bool *created)
+static int upsert(struct db *db, const cJSON *body, const char *tenant_id, cJSON **out, char *err,
+                  bool *created)
 {
     struct api a;
     bool found = false;
@@ -774,15 +774,17 @@ static int read_list_params(struct req *r, bool management, struct list_params *
         lp->ntags++;
     }
     n = http_query_param(r, "sort", 0, buf, 32);
-    if (n >= 0 && strcmp(buf, "name") == 0) lp->sort = SORT_NAME;
-    else if (n >= 0 && strcmp(buf, "updated") == 0) lp->sort = SORT_UPDATED;
+    if (n >= 0 && strcmp(buf, "name") == 0)
+        lp->sort = SORT_NAME;
+    else if (n >= 0 && strcmp(buf, "updated") == 0)
+        lp->sort = SORT_UPDATED;
     else if (n != -1)
         return http_send_error(r, 400, "invalid_parameter", "sort: must be name or updated");
     if (management) {
         n = http_query_param(r, "status", 0, lp->status, sizeof lp->status);
-        if (n == -2 || (n >= 0 && n > 0 && strcmp(lp->status, "draft") != 0 &&
-                        strcmp(lp->status, "published") != 0 &&
-                        strcmp(lp->status, "deprecated") != 0))
+        if (n == -2 ||
+            (n >= 0 && n > 0 && strcmp(lp->status, "draft") != 0 &&
+             strcmp(lp->status, "published") != 0 && strcmp(lp->status, "deprecated") != 0))
             return http_send_error(r, 400, "invalid_parameter",
                                    "status: must be draft, published or deprecated");
         if (n < 0) lp->status[0] = '\0';
@@ -797,12 +799,15 @@ static void build_where(struct req *r, bool management, const struct list_params
     strbuf_init(&l->where, 16384);
     l->n = 0;
     if (management) {
-        if (all_tenants(r)) strbuf_puts(&l->where, SQL_W_ALL);
-        else lq_add(l, SQL_W_TENANT, DBP_TEXT(r->principal.tenant_id), "");
+        if (all_tenants(r))
+            strbuf_puts(&l->where, SQL_W_ALL);
+        else
+            lq_add(l, SQL_W_TENANT, DBP_TEXT(r->principal.tenant_id), "");
         if (lp->status[0]) lq_add(l, SQL_W_STATUS, DBP_TEXT(lp->status), "");
     } else {
         strbuf_puts(&l->where, SQL_W_PORTAL);
-        if (!signed_in(r)) strbuf_puts(&l->where, SQL_W_PUBLIC_ONLY);
+        if (!signed_in(r))
+            strbuf_puts(&l->where, SQL_W_PUBLIC_ONLY);
         else if (!all_tenants(r))
             lq_add(l, SQL_W_PUBLIC_OR_TENANT, DBP_TEXT(r->principal.tenant_id), SQL_CLOSE);
     }
@@ -854,8 +859,8 @@ static enum db_err run_items(struct db *db, const struct list_params *lp, struct
     strbuf_puts(&b, SQL_ITEMS_FROM);
     strbuf_puts(&b, l->where.data ? l->where.data : "");
     strbuf_puts(&b, lp->sort == SORT_UPDATED ? SQL_ORDER_UPDATED
-                    : ranked                ? SQL_ORDER_RANK
-                                            : SQL_ORDER_NAME);
+                    : ranked                 ? SQL_ORDER_RANK
+                                             : SQL_ORDER_NAME);
     if (n + 2 > DB_PARAMS_MAX) {
         strbuf_cleanup(&b);
         return DB_ERR_INTERNAL;
@@ -1055,8 +1060,7 @@ int catalog_handle_get(struct req *r)
 
 /* The tenant a write lands in: a cpi-admin's tenant_id field (default
  * "default"), everyone else's own tenant. 0 or the status of the 400 sent. */
-static int write_tenant(struct req *r, const cJSON *body, const char *current, char *out,
-                        size_t n)
+static int write_tenant(struct req *r, const cJSON *body, const char *current, char *out, size_t n)
 {
     if (!all_tenants(r)) {
         util_copy(out, n, r->principal.tenant_id);
@@ -1112,9 +1116,12 @@ int catalog_handle_create(struct req *r)
     }
     a.created_at = a.updated_at = util_now_ms();
     e = api_store(db, &a, true);
-    if (e == DB_ERR_CONSTRAINT) rc = send_conflict(r, &a);
-    else if (e != DB_OK) rc = http_send_db_error(r, e);
-    else rc = http_send_json_take(r, 201, api_to_json(&a, true));
+    if (e == DB_ERR_CONSTRAINT)
+        rc = send_conflict(r, &a);
+    else if (e != DB_OK)
+        rc = http_send_db_error(r, e);
+    else
+        rc = http_send_json_take(r, 201, api_to_json(&a, true));
 out:
     api_cleanup(&a);
     cJSON_Delete(body);
@@ -1162,9 +1169,12 @@ int catalog_handle_update(struct req *r)
     }
     a.updated_at = util_now_ms();
     e = api_store(db, &a, false);
-    if (e == DB_ERR_CONSTRAINT) rc = send_conflict(r, &a);
-    else if (e != DB_OK) rc = http_send_db_error(r, e);
-    else rc = http_send_json_take(r, 200, api_to_json(&a, true));
+    if (e == DB_ERR_CONSTRAINT)
+        rc = send_conflict(r, &a);
+    else if (e != DB_OK)
+        rc = http_send_db_error(r, e);
+    else
+        rc = http_send_json_take(r, 200, api_to_json(&a, true));
 out:
     api_cleanup(&a);
     cJSON_Delete(body);
@@ -1213,7 +1223,8 @@ static cJSON *import_body(const cJSON *doc, const char *text, bool is_yaml, char
     if (desc && !cJSON_IsNull(desc) &&
         (!cJSON_IsString(desc) ||
          util_utf8_len(desc->valuestring, strlen(desc->valuestring)) > CATALOG_DESCRIPTION_MAX)) {
-        snprintf(err, CATALOG_ERR_MAX, "info.description: must be a string of at most %d characters",
+        snprintf(err, CATALOG_ERR_MAX,
+                 "info.description: must be a string of at most %d characters",
                  CATALOG_DESCRIPTION_MAX);
         return NULL;
     }
@@ -1261,8 +1272,10 @@ static cJSON *import_body(const cJSON *doc, const char *text, bool is_yaml, char
         }
         i++;
     }
-    if (is_yaml) cJSON_AddStringToObject(b, "openapi", text);
-    else cJSON_AddItemToObject(b, "openapi", cJSON_Duplicate(doc, true));
+    if (is_yaml)
+        cJSON_AddStringToObject(b, "openapi", text);
+    else
+        cJSON_AddItemToObject(b, "openapi", cJSON_Duplicate(doc, true));
     return b;
 oom:
     snprintf(err, CATALOG_ERR_MAX, "out of memory");

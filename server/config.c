@@ -19,8 +19,10 @@
 #include "portico/limits.h"
 #include "portico/util.h"
 
-#define K(name, type, field, def, min, max, choices, secret, help)                               \
-    {name, type, offsetof(struct config, field), def, min, max, choices, secret, help}
+#define K(name, type, field, def, min, max, choices, secret, help)                                 \
+    {                                                                                              \
+        name, type, offsetof(struct config, field), def, min, max, choices, secret, help           \
+    }
 
 static const struct config_key config_key_table[] = {
     K("profile", CFG_STRING, profile, "live", 0, 0, "dev|live", false,
@@ -29,16 +31,16 @@ static const struct config_key config_key_table[] = {
       "host:port to listen on (IPv4); port 0 picks a free port"),
     K("server.public_url", CFG_STRING, server.public_url, "", 0, 0, NULL, false,
       "external base URL (redirects, cookies, Origin checks); derived from listen when empty"),
-    K("server.threads", CFG_INT, server.threads, "64", CONFIG_THREADS_MIN, CONFIG_THREADS_MAX,
-      NULL, false, "worker threads; civetweb holds one per open keep-alive connection"),
+    K("server.threads", CFG_INT, server.threads, "64", CONFIG_THREADS_MIN, CONFIG_THREADS_MAX, NULL,
+      false, "worker threads; civetweb holds one per open keep-alive connection"),
     K("server.max_body_bytes", CFG_INT, server.max_body_bytes, "1048576", CONFIG_BODY_MIN,
       CONFIG_BODY_MAX, NULL, false, "larger request bodies get 413"),
-    K("server.request_timeout_ms", CFG_INT, server.request_timeout_ms, "30000", 1000, 600000,
-      NULL, false, "time allowed to receive a request"),
+    K("server.request_timeout_ms", CFG_INT, server.request_timeout_ms, "30000", 1000, 600000, NULL,
+      false, "time allowed to receive a request"),
     K("database.url", CFG_STRING, database.url, "", 0, 0, NULL, true,
       "empty = SQLite; postgres://user:pass@host:port/db = PostgreSQL"),
-    K("database.sqlite_path", CFG_STRING, database.sqlite_path, "var/portico.db", 0, 0, NULL,
-      false, "SQLite database file (WAL mode); its directory is created"),
+    K("database.sqlite_path", CFG_STRING, database.sqlite_path, "var/portico.db", 0, 0, NULL, false,
+      "SQLite database file (WAL mode); its directory is created"),
     K("auth.allow_anonymous", CFG_BOOL, auth.allow_anonymous, "false", 0, 0, NULL, false,
       "requests without a credential get auth.anonymous_role"),
     K("auth.anonymous_role", CFG_STRING, auth.anonymous_role, "viewer", 0, 0,
@@ -61,7 +63,8 @@ static const struct config_key config_key_table[] = {
     K("oidc.scopes", CFG_STRING, oidc.scopes, "openid profile email", 0, 0, NULL, false,
       "scopes requested at sign-in"),
     K("oidc.token_auth_method", CFG_STRING, oidc.token_auth_method, "client_secret_basic", 0, 0,
-      "client_secret_basic|client_secret_post", false, "client authentication at the token endpoint"),
+      "client_secret_basic|client_secret_post", false,
+      "client authentication at the token endpoint"),
     K("oidc.roles_claim", CFG_STRING, oidc.roles_claim, "realm_access.roles", 0, 0, NULL, false,
       "dotted path to the roles array in the token"),
     K("oidc.role_map", CFG_STRING, oidc.role_map, "", 0, 0, NULL, false,
@@ -72,14 +75,14 @@ static const struct config_key config_key_table[] = {
       "leeway for exp/nbf/iat"),
     K("oidc.http_timeout_ms", CFG_INT, oidc.http_timeout_ms, "5000", 100, 60000, NULL, false,
       "timeout for calls to the provider"),
-    K("gateways.api_keys", CFG_STRING, gateways.api_keys, "${GATEWAY_API_KEYS:-}", 0, 0, NULL,
-      true, "comma-separated keys gateways present as X-Gateway-Key"),
+    K("gateways.api_keys", CFG_STRING, gateways.api_keys, "${GATEWAY_API_KEYS:-}", 0, 0, NULL, true,
+      "comma-separated keys gateways present as X-Gateway-Key"),
     K("gateways.offline_after_seconds", CFG_INT, gateways.offline_after_seconds, "90", 1, 86400,
       NULL, false, "no heartbeat for longer = offline"),
-    K("gateways.degraded_error_rate", CFG_DOUBLE, gateways.degraded_error_rate, "0.05", 0, 1,
-      NULL, false, "online and error_rate above this = degraded"),
-    K("gateways.max_event_streams", CFG_INT, gateways.max_event_streams, "32", 0, 1024, NULL,
-      false, "concurrent /v1/gateways/events streams; more get 503"),
+    K("gateways.degraded_error_rate", CFG_DOUBLE, gateways.degraded_error_rate, "0.05", 0, 1, NULL,
+      false, "online and error_rate above this = degraded"),
+    K("gateways.max_event_streams", CFG_INT, gateways.max_event_streams, "32", 0, 1024, NULL, false,
+      "concurrent /v1/gateways/events streams; more get 503"),
     K("gateways.health_interval_ms", CFG_INT, gateways.health_interval_ms, "0", 0, 600000, NULL,
       false, "status worker period; 0 = automatic (a fraction of the offline window)"),
     K("audit.enabled", CFG_BOOL, audit.enabled, "true", 0, 0, NULL, false, "record the audit log"),
@@ -140,8 +143,10 @@ static void problem(struct loader *l, const char *origin, const char *key, const
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (n < 0) msg[0] = '\0';
-    if (key) fprintf(l->err, "%s: %s: %s\n", origin, key, msg);
-    else fprintf(l->err, "%s: %s\n", origin, msg);
+    if (key)
+        fprintf(l->err, "%s: %s: %s\n", origin, key, msg);
+    else
+        fprintf(l->err, "%s: %s\n", origin, msg);
     l->problems++;
 }
 
@@ -464,7 +469,8 @@ static void check_rules(struct loader *l, struct config *cfg)
     if (pu[0]) {
         int i = key_index("server.public_url");
         if (strncmp(pu, "http://", 7) != 0 && strncmp(pu, "https://", 8) != 0)
-            problem(l, l->raw[i].origin, "server.public_url", "must start with http:// or https://");
+            problem(l, l->raw[i].origin, "server.public_url",
+                    "must start with http:// or https://");
         size_t n = strlen(pu);
         if (n > 0 && pu[n - 1] == '/') cfg->server.public_url[n - 1] = '\0';
     }
@@ -651,8 +657,10 @@ void config_print(const struct config *cfg, FILE *out)
             const char *v = strcmp(k->name, "profile") == 0
                                 ? (cfg->profile == PROFILE_DEV ? "dev" : "live")
                                 : *(char *const *)base;
-            if (k->secret && v && v[0]) print_yaml_string(out, "<redacted>");
-            else print_yaml_string(out, v ? v : "");
+            if (k->secret && v && v[0])
+                print_yaml_string(out, "<redacted>");
+            else
+                print_yaml_string(out, v ? v : "");
             break;
         }
         case CFG_INT: fprintf(out, "%ld", *(const long *)base); break;

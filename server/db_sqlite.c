@@ -94,8 +94,9 @@ static enum db_err sq_open(struct db **out)
 {
     struct db *db = calloc(1, sizeof *db);
     if (!db) return DB_ERR_INTERNAL;
-    int rc = sqlite3_open_v2(sqlite_path, &db->h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc =
+        sqlite3_open_v2(sqlite_path, &db->h,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         log_error("database: cannot open %s: %s", sqlite_path,
                   db->h ? sqlite3_errmsg(db->h) : "out of memory");
@@ -145,8 +146,8 @@ static int prepare(struct db *db, const char *sql, sqlite3_stmt **out, bool *own
         if (!db->cache[i].sql && free_slot < 0) free_slot = i;
     }
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+                                NULL);
     if (rc != SQLITE_OK) return rc;
     if (free_slot >= 0) {
         db->cache[free_slot].sql = strdup(sql);

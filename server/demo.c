@@ -168,8 +168,7 @@ static const struct demo_api APIS[] = {
      "Programmable voice: outbound calls, IVR and call recording.",
      "POST /calls createCall Start a call|GET /recordings listRecordings List recordings"},
     {"Fax Gateway", "1.0.0", "Communications", "fax,legacy", DEP, PUBLIC,
-     "Deprecated: send faxes as PDF. Scheduled for removal.",
-     "POST /faxes sendFax Send a fax"},
+     "Deprecated: send faxes as PDF. Scheduled for removal.", "POST /faxes sendFax Send a fax"},
     {"Chat Widget", "2.0.0", "Communications", "chat,support", PUB, PUBLIC,
      "Embeddable customer-support chat with conversation history.",
      "GET /conversations listConversations List conversations|POST /conversations/{id}/messages "
@@ -184,8 +183,7 @@ static const struct demo_api APIS[] = {
      "GET /reports listReports List reports|POST /reports/{id}/runs runReport Run a report|GET "
      "/exports/{id} getExport Download an export"},
     {"Geo IP Lookup", "1.3.0", "Data & Analytics", "geoip,enrichment", PUB, PUBLIC,
-     "Country, city and ASN for an IP address.",
-     "GET /lookup/{ip} lookupIp Look up an IP"},
+     "Country, city and ASN for an IP address.", "GET /lookup/{ip} lookupIp Look up an IP"},
     {"Company Enrichment", "1.0.0", "Data & Analytics", "enrichment,b2b", PUB, PUBLIC,
      "Firmographics for a domain: size, industry, location.",
      "GET /companies/{domain} getCompany Enrich a domain"},
@@ -217,8 +215,7 @@ static const struct demo_api APIS[] = {
      "GET /subjects listSubjects List subjects|POST /subjects/{subject}/versions "
      "registerSchema Register a schema"},
     {"Internal Debug Console", "0.1.0", "Developer Tools", "debug", PUB, PUBLIC,
-     "Hidden from the portal: for operators only.",
-     "GET /debug/threads listThreads Thread dump"},
+     "Hidden from the portal: for operators only.", "GET /debug/threads listThreads Thread dump"},
 };
 
 /* Builds {openapi, info, paths} from the compact ops string; caller frees. */

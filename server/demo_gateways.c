@@ -33,14 +33,16 @@
 #define DEMO_RETRY_MS 2000
 #define DEMO_RESPONSE_MAX 65536
 
-struct template {
+struct template
+{
     const char *hostname, *mode, *environment, *caps;
     double error_rate;
     bool stops; /* beats once, then goes silent */
 };
 
 static const struct template TEMPLATES[] = {
-    {"stoa-gw-7f8b9c", "edge-mcp", "prod", "[\"rest\",\"mcp\",\"sse\",\"oidc\",\"rate_limiting\"]", 0.01, false},
+    {"stoa-gw-7f8b9c", "edge-mcp", "prod", "[\"rest\",\"mcp\",\"sse\",\"oidc\",\"rate_limiting\"]",
+     0.01, false},
     {"kong-sidecar-xyz", "sidecar", "staging", "[\"rest\",\"ext_authz\"]", 0.02, false},
     {"envoy-proxy-eu1", "proxy", "prod", "[\"rest\",\"grpc\",\"rate_limiting\"]", 0.08, false},
     {"shadow-tap-01", "shadow", "dev", "[\"rest\",\"traffic_capture\"]", 0.0, false},
@@ -106,7 +108,8 @@ static long post(CURL *curl, const char *path, const char *json, char **out)
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (curl_easy_perform(curl) == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(h);
     if (out) *out = strbuf_take(&body);
     strbuf_cleanup(&body);
@@ -128,7 +131,8 @@ static void do_register(CURL *curl, struct sim *s, int64_t now)
         s->started_ms = now;
         s->next_ms = now + 1000 + (int64_t)((s - sims) * 150 % 3000);
     } else {
-        if (st != 0 || !should_stop()) log_warn("demo: registering %s failed (HTTP %ld)", s->hostname, st);
+        if (st != 0 || !should_stop())
+            log_warn("demo: registering %s failed (HTTP %ld)", s->hostname, st);
         s->next_ms = now + DEMO_RETRY_MS * 5;
     }
     cJSON_Delete(j);
@@ -142,7 +146,8 @@ static void do_heartbeat(CURL *curl, struct sim *s, int64_t now)
     crypto_random(rnd, sizeof rnd);
     s->requests += 200 + (rnd[0] | (rnd[1] << 8)) % 800;
     double jitter = (rnd[0] % 21 - 10) / 1000.0; /* ±1 point */
-    double rate = s->t->error_rate + (s->t->error_rate > 0.005 ? jitter * s->t->error_rate * 10 : 0);
+    double rate =
+        s->t->error_rate + (s->t->error_rate > 0.005 ? jitter * s->t->error_rate * 10 : 0);
     if (rate < 0) rate = 0;
     if (s->t->error_rate >= 0.08 && rate <= 0.06) rate = 0.08; /* stay visibly degraded */
     snprintf(json, sizeof json,
@@ -180,8 +185,10 @@ static void *demo_main(void *arg)
             struct sim *s = &sims[i];
             if (s->t->stops && s->beats >= 1) continue; /* gone quiet: goes offline */
             if (s->next_ms <= now) {
-                if (!s->id[0]) do_register(curl, s, now);
-                else do_heartbeat(curl, s, now);
+                if (!s->id[0])
+                    do_register(curl, s, now);
+                else
+                    do_heartbeat(curl, s, now);
                 now = util_now_ms();
             }
             if (s->next_ms < next) next = s->next_ms;
@@ -211,7 +218,8 @@ int demo_start_gateways(const struct config *cfg, int port)
     /* The first configured gateway key. */
     char *keys = util_strdup(cfg->gateways.api_keys);
     char *save = NULL, *first = NULL;
-    for (char *tok = keys ? strtok_r(keys, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *tok = keys ? strtok_r(keys, ",", &save) : NULL; tok;
+         tok = strtok_r(NULL, ",", &save)) {
         util_trim(tok);
         if (*tok) {
             first = tok;
@@ -231,8 +239,11 @@ int demo_start_gateways(const struct config *cfg, int port)
     if (!sims) return -1;
     for (long i = 0; i < nsims; i++) {
         sims[i].t = &TEMPLATES[(size_t)i % TEMPLATE_COUNT];
-        if (i < (long)TEMPLATE_COUNT) util_copy(sims[i].hostname, sizeof sims[i].hostname, sims[i].t->hostname);
-        else snprintf(sims[i].hostname, sizeof sims[i].hostname, "%s-%ld", sims[i].t->hostname, i / (long)TEMPLATE_COUNT);
+        if (i < (long)TEMPLATE_COUNT)
+            util_copy(sims[i].hostname, sizeof sims[i].hostname, sims[i].t->hostname);
+        else
+            snprintf(sims[i].hostname, sizeof sims[i].hostname, "%s-%ld", sims[i].t->hostname,
+                     i / (long)TEMPLATE_COUNT);
     }
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);

@@ -24,7 +24,7 @@
 #include "portico/util.h"
 
 #define DEP_COLS                                                                                   \
-    "d.id, d.api_id, a.name, d.gateway_id, d.tenant_id, d.desired_state, d.sync_status, "         \
+    "d.id, d.api_id, a.name, d.gateway_id, d.tenant_id, d.desired_state, d.sync_status, "          \
     "d.sync_attempts, d.last_error, d.created_at, d.updated_at"
 #define DEP_FROM " FROM deployments d JOIN apis a ON a.id = d.api_id"
 
@@ -128,17 +128,20 @@ static const char SQL_API_TENANT[] = "SELECT tenant_id FROM apis WHERE id = $1";
 static const char SQL_GATEWAY_TENANT[] = "SELECT tenant_id FROM gateways WHERE id = $1";
 static const char SQL_INSERT[] =
     "INSERT INTO deployments (id, api_id, gateway_id, tenant_id, desired_state, sync_status, "
-    "sync_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'deployed', 'pending', 0, $5, $5)";
+    "sync_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'deployed', 'pending', 0, $5, "
+    "$5)";
 static const char SQL_GET[] = "SELECT " DEP_COLS DEP_FROM " WHERE d.id = $1";
 
 /* Reads a UUID field; 0 ok, or the 400 sent. */
-static int uuid_field(struct req *r, const cJSON *body, const char *field, char out[CRYPTO_UUID_LEN + 1])
+static int uuid_field(struct req *r, const cJSON *body, const char *field,
+                      char out[CRYPTO_UUID_LEN + 1])
 {
     char err[JSON_ERR_MAX];
     const char *v = NULL;
     if (json_string(body, field, 1, CRYPTO_UUID_LEN, true, &v, err) != 0)
         return http_send_error(r, 400, "invalid_field", "%s", err);
-    if (!crypto_is_uuid(v)) return http_send_error(r, 400, "invalid_field", "%s: must be a UUID", field);
+    if (!crypto_is_uuid(v))
+        return http_send_error(r, 400, "invalid_field", "%s: must be a UUID", field);
     lower_uuid(v, out);
     return 0;
 }
@@ -188,7 +191,8 @@ int deployments_handle_create(struct req *r)
                         DBP_INT(now)),
                 NULL);
     if (e == DB_ERR_CONSTRAINT) {
-        rc = http_send_error(r, 409, "already_deployed", "this API is already deployed to this gateway");
+        rc = http_send_error(r, 409, "already_deployed",
+                             "this API is already deployed to this gateway");
         goto out;
     }
     if (e == DB_OK) e = db_query(db, SQL_GET, DB_ARGS(DBP_TEXT(id)), &row);
@@ -226,12 +230,12 @@ int deployments_handle_sync(struct req *r)
         return http_send_error(r, 404, "not_found", "no such deployment");
     lower_uuid(r->params[0], id);
     int64_t now = util_now_ms();
-    enum db_err e = all_tenants(r)
-                        ? db_exec(db, SQL_SYNC, DB_ARGS(DBP_TEXT(id), DBP_INT(now)), &changed)
-                        : db_exec(db, SQL_SYNC_TENANT,
-                                  DB_ARGS(DBP_TEXT(id), DBP_INT(now),
-                                          DBP_TEXT(r->principal.tenant_id)),
-                                  &changed);
+    enum db_err e =
+        all_tenants(r)
+            ? db_exec(db, SQL_SYNC, DB_ARGS(DBP_TEXT(id), DBP_INT(now)), &changed)
+            : db_exec(db, SQL_SYNC_TENANT,
+                      DB_ARGS(DBP_TEXT(id), DBP_INT(now), DBP_TEXT(r->principal.tenant_id)),
+                      &changed);
     if (e == DB_OK && changed == 1) e = db_query(db, SQL_GET, DB_ARGS(DBP_TEXT(id)), &row);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);

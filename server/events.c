@@ -45,7 +45,7 @@
 #define EVENTS_BATCH_MAX (1024 * 1024) /* bytes one stream copies per wake-up */
 
 struct event {
-    char *text; /* formatted SSE event; NULL = empty slot */
+    char *text;                       /* formatted SSE event; NULL = empty slot */
     char tenant[AUTH_TENANT_MAX + 1]; /* "" = every tenant */
 };
 
@@ -157,7 +157,8 @@ static void on_notify(const char *channel, const char *payload, void *ud)
     const char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
     const char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
     if (!t3) return;
-    if ((size_t)(t1 - payload) == strlen(instance) && strncmp(payload, instance, strlen(instance)) == 0)
+    if ((size_t)(t1 - payload) == strlen(instance) &&
+        strncmp(payload, instance, strlen(instance)) == 0)
         return; /* ours: already delivered locally */
     char type[64], tenant[AUTH_TENANT_MAX + 1];
     size_t tl = (size_t)(t2 - t1 - 1), nl = (size_t)(t3 - t2 - 1);
@@ -313,8 +314,10 @@ int events_handle_stream(struct req *r)
 
         struct timespec now = deadline_in_ms(0);
         int wrc = 0;
-        if (batch.len > 0) wrc = http_write(r, batch.data, batch.len);
-        else if (!before(&now, &next_keepalive)) wrc = http_write(r, keepalive, sizeof keepalive - 1);
+        if (batch.len > 0)
+            wrc = http_write(r, batch.data, batch.len);
+        else if (!before(&now, &next_keepalive))
+            wrc = http_write(r, keepalive, sizeof keepalive - 1);
         bool wrote = batch.len > 0 || !before(&now, &next_keepalive);
         strbuf_cleanup(&batch);
         if (wrc != 0) break; /* the client is gone */

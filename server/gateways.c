@@ -70,8 +70,10 @@ const char *gateways_status(const struct config *cfg, bool maintenance, int64_t 
         snprintf(tmp, sizeof tmp, "in maintenance");
     } else if (!gateways_live(cfg, last_hb_ms, now_ms)) {
         status = "offline";
-        if (last_hb_ms < 0) snprintf(tmp, sizeof tmp, "no heartbeat received");
-        else snprintf(tmp, sizeof tmp, "no heartbeat for %lld s", (long long)(age / 1000));
+        if (last_hb_ms < 0)
+            snprintf(tmp, sizeof tmp, "no heartbeat received");
+        else
+            snprintf(tmp, sizeof tmp, "no heartbeat for %lld s", (long long)(age / 1000));
     } else if (has_error_rate && error_rate > cfg->gateways.degraded_error_rate) {
         status = "degraded";
         snprintf(tmp, sizeof tmp, "error rate %.1f%% above %.1f%%", error_rate * 100.0,
@@ -92,8 +94,8 @@ static void status_predicate(struct strbuf *b, const char *status, int cut, int 
     if (strcmp(status, "maintenance") == 0)
         strbuf_puts(b, "maintenance = 1");
     else if (strcmp(status, "offline") == 0)
-        strbuf_printf(b, "maintenance = 0 AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $%d)",
-                      cut);
+        strbuf_printf(
+            b, "maintenance = 0 AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $%d)", cut);
     else if (strcmp(status, "degraded") == 0)
         strbuf_printf(b, "maintenance = 0 AND last_heartbeat_at >= $%d AND error_rate > $%d", cut,
                       rate);
@@ -133,7 +135,8 @@ int gateways_normalize_mode(const char *mode, char *out, size_t n)
         buf[i] = c;
     }
     buf[len] = '\0';
-    if (strcmp(buf, "edgemcp") == 0 || strcmp(buf, "mcp") == 0) util_copy(buf, sizeof buf, "edge-mcp");
+    if (strcmp(buf, "edgemcp") == 0 || strcmp(buf, "mcp") == 0)
+        util_copy(buf, sizeof buf, "edge-mcp");
     if (!gateways_type_for_mode(buf)) return -1;
     return util_copy(out, n, buf) ? 0 : -1;
 }
@@ -161,16 +164,37 @@ bool gateways_derive_name(const char *hostname, const char *mode, const char *en
 /* ---- rows to JSON --------------------------------------------------------- */
 
 #define GW_COLS                                                                                    \
-    "id, name, hostname, type, mode, environment, version, capabilities_json, admin_url, "        \
-    "tenant_id, maintenance, registered_at, last_heartbeat_at, uptime_seconds, routes_count, "    \
-    "policies_count, requests_total, error_rate, prev_heartbeat_at, prev_uptime_seconds, "        \
-    "prev_routes_count, prev_policies_count, prev_requests_total, prev_error_rate, "              \
+    "id, name, hostname, type, mode, environment, version, capabilities_json, admin_url, "         \
+    "tenant_id, maintenance, registered_at, last_heartbeat_at, uptime_seconds, routes_count, "     \
+    "policies_count, requests_total, error_rate, prev_heartbeat_at, prev_uptime_seconds, "         \
+    "prev_routes_count, prev_policies_count, prev_requests_total, prev_error_rate, "               \
     "recorded_status"
 
 enum {
-    C_ID, C_NAME, C_HOSTNAME, C_TYPE, C_MODE, C_ENV, C_VERSION, C_CAPS, C_ADMIN_URL, C_TENANT,
-    C_MAINT, C_REGISTERED, C_LAST_HB, C_UPTIME, C_ROUTES, C_POLICIES, C_REQUESTS, C_ERROR_RATE,
-    C_PREV_HB, C_PREV_UPTIME, C_PREV_ROUTES, C_PREV_POLICIES, C_PREV_REQUESTS, C_PREV_ERROR_RATE,
+    C_ID,
+    C_NAME,
+    C_HOSTNAME,
+    C_TYPE,
+    C_MODE,
+    C_ENV,
+    C_VERSION,
+    C_CAPS,
+    C_ADMIN_URL,
+    C_TENANT,
+    C_MAINT,
+    C_REGISTERED,
+    C_LAST_HB,
+    C_UPTIME,
+    C_ROUTES,
+    C_POLICIES,
+    C_REQUESTS,
+    C_ERROR_RATE,
+    C_PREV_HB,
+    C_PREV_UPTIME,
+    C_PREV_ROUTES,
+    C_PREV_POLICIES,
+    C_PREV_REQUESTS,
+    C_PREV_ERROR_RATE,
     C_RECORDED,
 };
 
@@ -182,15 +206,19 @@ static int64_t int_or(const struct db_result *res, size_t row, int col, int64_t 
 static void add_int_or_null(cJSON *o, const char *key, const struct db_result *res, size_t row,
                             int col)
 {
-    if (db_is_null(res, row, col)) cJSON_AddNullToObject(o, key);
-    else cJSON_AddNumberToObject(o, key, (double)db_get_int(res, row, col));
+    if (db_is_null(res, row, col))
+        cJSON_AddNullToObject(o, key);
+    else
+        cJSON_AddNumberToObject(o, key, (double)db_get_int(res, row, col));
 }
 
 static void add_real_or_null(cJSON *o, const char *key, const struct db_result *res, size_t row,
                              int col)
 {
-    if (db_is_null(res, row, col)) cJSON_AddNullToObject(o, key);
-    else cJSON_AddNumberToObject(o, key, db_get_double(res, row, col));
+    if (db_is_null(res, row, col))
+        cJSON_AddNullToObject(o, key);
+    else
+        cJSON_AddNumberToObject(o, key, db_get_double(res, row, col));
 }
 
 /* The status of a row at now (reason into reason). */
@@ -198,8 +226,8 @@ static const char *row_status(const struct config *cfg, const struct db_result *
                               int64_t now, char *reason, size_t n)
 {
     return gateways_status(cfg, db_get_int(res, row, C_MAINT) != 0, int_or(res, row, C_LAST_HB, -1),
-                           !db_is_null(res, row, C_ERROR_RATE), db_get_double(res, row, C_ERROR_RATE),
-                           now, reason, n);
+                           !db_is_null(res, row, C_ERROR_RATE),
+                           db_get_double(res, row, C_ERROR_RATE), now, reason, n);
 }
 
 static cJSON *health_details(const struct db_result *res, size_t row)
@@ -328,8 +356,9 @@ int gateways_record_transition(struct db *db, const struct config *cfg,
     enum db_err e = db_begin(db);
     if (e != DB_OK) return -(int)e;
     e = db_exec(db, SQL_TRANSITION,
-                DB_ARGS(DBP_INT(t->at - window_ms(cfg)), DBP_REAL(cfg->gateways.degraded_error_rate),
-                        DBP_TEXT(t->to), DBP_TEXT(t->id), DBP_TEXT(t->from)),
+                DB_ARGS(DBP_INT(t->at - window_ms(cfg)),
+                        DBP_REAL(cfg->gateways.degraded_error_rate), DBP_TEXT(t->to),
+                        DBP_TEXT(t->id), DBP_TEXT(t->from)),
                 &changed);
     if (e == DB_OK && changed == 1)
         e = db_exec(db, SQL_EVENT_INSERT,
@@ -366,7 +395,7 @@ static void maybe_transition(struct db *db, const struct config *cfg, const char
     int rc = gateways_record_transition(db, cfg, &t);
     if (rc < 0)
         log_warn("gateway %s: recording %s -> %s failed (%s); the health worker will retry", id,
-                 recorded, status, db_err_name((enum db_err)-rc));
+                 recorded, status, db_err_name((enum db_err) - rc));
 }
 
 /* ---- protocol: register --------------------------------------------------- */
@@ -430,7 +459,9 @@ static int parse_registration(struct req *r, const cJSON *body, struct registrat
     if (json_string(body, "admin_url", 1, GATEWAY_URL_MAX, true, &g->admin_url, err) != 0)
         return bad_field(r, err);
     const char *u = g->admin_url;
-    size_t skip = strncasecmp(u, "http://", 7) == 0 ? 7 : strncasecmp(u, "https://", 8) == 0 ? 8 : 0;
+    size_t skip = strncasecmp(u, "http://", 7) == 0    ? 7
+                  : strncasecmp(u, "https://", 8) == 0 ? 8
+                                                       : 0;
     bool url_ok = skip > 0 && u[skip] && u[skip] != '/' && !util_has_control(u, false);
     for (const char *c = u; url_ok && *c; c++)
         if (*c == ' ') url_ok = false;
@@ -480,13 +511,13 @@ int gateways_handle_register(struct req *r)
     }
     int64_t now = util_now_ms();
     bool locked = sqlite_lock();
-    enum db_err e = db_query(
-        db, SQL_REGISTER,
-        DB_ARGS(DBP_TEXT(id), DBP_TEXT(name), DBP_TEXT(g.hostname),
-                DBP_TEXT(gateways_type_for_mode(g.mode)), DBP_TEXT(g.mode), DBP_TEXT(g.environment),
-                DBP_TEXT(g.version), DBP_TEXT(caps), DBP_TEXT(g.admin_url), DBP_TEXT(g.tenant_id),
-                DBP_INT(now), DBP_TEXT(search)),
-        &res);
+    enum db_err e = db_query(db, SQL_REGISTER,
+                             DB_ARGS(DBP_TEXT(id), DBP_TEXT(name), DBP_TEXT(g.hostname),
+                                     DBP_TEXT(gateways_type_for_mode(g.mode)), DBP_TEXT(g.mode),
+                                     DBP_TEXT(g.environment), DBP_TEXT(g.version), DBP_TEXT(caps),
+                                     DBP_TEXT(g.admin_url), DBP_TEXT(g.tenant_id), DBP_INT(now),
+                                     DBP_TEXT(search)),
+                             &res);
     sqlite_unlock(locked);
     if (e != DB_OK || db_rows(res) != 1) {
         rc = http_send_db_error(r, e != DB_OK ? (int)e : DB_ERR_INTERNAL);
@@ -571,20 +602,22 @@ int gateways_handle_heartbeat(struct req *r)
     int r_routes = 1, r_policies = 1, r_requests = 1, r_rate = 1;
     if (json_int(body, "uptime_seconds", 0, JSON_INT_MAX, true, &uptime, err) != 0 ||
         (r_routes = json_int(body, "routes_count", 0, JSON_INT_MAX, false, &routes, err)) < 0 ||
-        (r_policies = json_int(body, "policies_count", 0, JSON_INT_MAX, false, &policies, err)) < 0 ||
-        (r_requests = json_int(body, "requests_total", 0, JSON_INT_MAX, false, &requests, err)) < 0 ||
+        (r_policies = json_int(body, "policies_count", 0, JSON_INT_MAX, false, &policies, err)) <
+            0 ||
+        (r_requests = json_int(body, "requests_total", 0, JSON_INT_MAX, false, &requests, err)) <
+            0 ||
         (r_rate = json_number(body, "error_rate", 0, 1, false, &error_rate, err)) < 0) {
         rc = bad_field(r, err);
         goto out;
     }
     int64_t now = util_now_ms();
     bool locked = sqlite_lock();
-    enum db_err e = db_query(db, SQL_HEARTBEAT,
-                             DB_ARGS(DBP_TEXT(id), DBP_INT(now), DBP_INT(uptime),
-                                     opt_int(r_routes, routes), opt_int(r_policies, policies),
-                                     opt_int(r_requests, requests),
-                                     r_rate == 0 ? DBP_REAL(error_rate) : DBP_NULL),
-                             &res);
+    enum db_err e =
+        db_query(db, SQL_HEARTBEAT,
+                 DB_ARGS(DBP_TEXT(id), DBP_INT(now), DBP_INT(uptime), opt_int(r_routes, routes),
+                         opt_int(r_policies, policies), opt_int(r_requests, requests),
+                         r_rate == 0 ? DBP_REAL(error_rate) : DBP_NULL),
+                 &res);
     sqlite_unlock(locked);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
@@ -607,14 +640,22 @@ int gateways_handle_heartbeat(struct req *r)
         json_add_time(ev, "last_heartbeat_at", now);
         cJSON *h = cJSON_AddObjectToObject(ev, "health_details");
         cJSON_AddNumberToObject(h, "uptime_seconds", (double)uptime);
-        if (r_routes == 0) cJSON_AddNumberToObject(h, "routes_count", (double)routes);
-        else cJSON_AddNullToObject(h, "routes_count");
-        if (r_policies == 0) cJSON_AddNumberToObject(h, "policies_count", (double)policies);
-        else cJSON_AddNullToObject(h, "policies_count");
-        if (r_requests == 0) cJSON_AddNumberToObject(h, "requests_total", (double)requests);
-        else cJSON_AddNullToObject(h, "requests_total");
-        if (r_rate == 0) cJSON_AddNumberToObject(h, "error_rate", error_rate);
-        else cJSON_AddNullToObject(h, "error_rate");
+        if (r_routes == 0)
+            cJSON_AddNumberToObject(h, "routes_count", (double)routes);
+        else
+            cJSON_AddNullToObject(h, "routes_count");
+        if (r_policies == 0)
+            cJSON_AddNumberToObject(h, "policies_count", (double)policies);
+        else
+            cJSON_AddNullToObject(h, "policies_count");
+        if (r_requests == 0)
+            cJSON_AddNumberToObject(h, "requests_total", (double)requests);
+        else
+            cJSON_AddNullToObject(h, "requests_total");
+        if (r_rate == 0)
+            cJSON_AddNumberToObject(h, "error_rate", error_rate);
+        else
+            cJSON_AddNullToObject(h, "error_rate");
         cJSON_AddStringToObject(ev, "status", status);
         cJSON_AddStringToObject(ev, "status_reason", reason);
         cJSON_AddBoolToObject(ev, "live", true);
@@ -656,10 +697,10 @@ int gateways_handle_config(struct req *r)
         e = db_query(db, SQL_CONFIG_DEPLOYMENTS,
                      DB_ARGS(DBP_TEXT(id), DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)), &deps);
     if (e == DB_OK && db_rows(gw) == 1)
-        e = db_query(db, SQL_CONFIG_POLICIES,
-                     DB_ARGS(DBP_TEXT(id), DBP_TEXT(db_get(gw, 0, 3)),
-                             DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)),
-                     &pols);
+        e = db_query(
+            db, SQL_CONFIG_POLICIES,
+            DB_ARGS(DBP_TEXT(id), DBP_TEXT(db_get(gw, 0, 3)), DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)),
+            &pols);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
         goto out;
@@ -887,7 +928,8 @@ int gateways_handle_list(struct req *r)
         strbuf_init(&sql, 32768);
         params[np] = DBP_INT(page_size);
         params[np + 1] = DBP_INT((page - 1) * page_size);
-        strbuf_printf(&sql, "SELECT " GW_COLS " FROM gateways%s ORDER BY name, id LIMIT $%d OFFSET $%d",
+        strbuf_printf(&sql,
+                      "SELECT " GW_COLS " FROM gateways%s ORDER BY name, id LIMIT $%d OFFSET $%d",
                       where.data, np + 1, np + 2);
         e = sql.failed ? DB_ERR_INTERNAL : db_query(db, sql.data, params, np + 2, &items);
     }
@@ -1009,9 +1051,11 @@ int gateways_handle_get(struct req *r)
         goto out;
     }
     int64_t last = int_or(res, 0, C_LAST_HB, -1);
-    if (last < 0) cJSON_AddNullToObject(o, "seconds_since_heartbeat");
-    else cJSON_AddNumberToObject(o, "seconds_since_heartbeat",
-                                 (double)((now > last ? now - last : 0) / 1000));
+    if (last < 0)
+        cJSON_AddNullToObject(o, "seconds_since_heartbeat");
+    else
+        cJSON_AddNumberToObject(o, "seconds_since_heartbeat",
+                                (double)((now > last ? now - last : 0) / 1000));
     if (db_is_null(res, 0, C_PREV_HB)) {
         cJSON_AddNullToObject(o, "previous_health");
     } else {
@@ -1076,14 +1120,13 @@ int gateways_handle_maintenance(struct req *r)
         goto out;
     }
     int64_t now = util_now_ms();
-    enum db_err e =
-        all_tenants(r)
-            ? db_exec(db, SQL_MAINTENANCE, DB_ARGS(DBP_BOOL(enabled), DBP_INT(now), DBP_TEXT(id)),
-                      &changed)
-            : db_exec(db, SQL_MAINTENANCE_TENANT,
-                      DB_ARGS(DBP_BOOL(enabled), DBP_INT(now), DBP_TEXT(id),
-                              DBP_TEXT(r->principal.tenant_id)),
-                      &changed);
+    enum db_err e = all_tenants(r)
+                        ? db_exec(db, SQL_MAINTENANCE,
+                                  DB_ARGS(DBP_BOOL(enabled), DBP_INT(now), DBP_TEXT(id)), &changed)
+                        : db_exec(db, SQL_MAINTENANCE_TENANT,
+                                  DB_ARGS(DBP_BOOL(enabled), DBP_INT(now), DBP_TEXT(id),
+                                          DBP_TEXT(r->principal.tenant_id)),
+                                  &changed);
     if (e == DB_OK && changed == 1) e = load_gateway(db, r, id, &res);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);

@@ -69,17 +69,22 @@ int health_run_once(void)
     }
     for (size_t i = 0; i < db_rows(res); i++) {
         char reason[128];
-        const char *status =
-            gateways_status(cfg, db_get_int(res, i, 3) != 0,
-                            db_is_null(res, i, 4) ? -1 : db_get_int(res, i, 4),
-                            !db_is_null(res, i, 5), db_get_double(res, i, 5), now, reason,
-                            sizeof reason);
-        struct gateway_transition t = {db_get(res, i, 0), db_get(res, i, 1), db_get(res, i, 2),
-                                       db_get(res, i, 6), status, reason, now};
+        const char *status = gateways_status(
+            cfg, db_get_int(res, i, 3) != 0, db_is_null(res, i, 4) ? -1 : db_get_int(res, i, 4),
+            !db_is_null(res, i, 5), db_get_double(res, i, 5), now, reason, sizeof reason);
+        struct gateway_transition t = {db_get(res, i, 0),
+                                       db_get(res, i, 1),
+                                       db_get(res, i, 2),
+                                       db_get(res, i, 6),
+                                       status,
+                                       reason,
+                                       now};
         if (strcmp(t.from, t.to) == 0) continue;
         int rc = gateways_record_transition(db, cfg, &t);
-        if (rc > 0) recorded++;
-        else if (rc < 0) log_warn("health: recording a transition failed; retrying next pass");
+        if (rc > 0)
+            recorded++;
+        else if (rc < 0)
+            log_warn("health: recording a transition failed; retrying next pass");
     }
     db_result_free(res);
     return recorded;
@@ -94,8 +99,10 @@ static void *worker_main(void *arg)
     while (!stop_requested) {
         pthread_mutex_unlock(&mu);
         int rc = health_run_once();
-        if (rc < 0 && !warned) log_warn("health: the database is unavailable; status checks wait");
-        else if (rc >= 0 && warned) log_info("health: status checks resumed");
+        if (rc < 0 && !warned)
+            log_warn("health: the database is unavailable; status checks wait");
+        else if (rc >= 0 && warned)
+            log_info("health: status checks resumed");
         warned = rc < 0;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);

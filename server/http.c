@@ -148,7 +148,8 @@ int http_send(struct req *r, int status, const char *content_type, const void *b
         mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
     if (extra_headers && *extra_headers) mg_response_header_add_lines(r->conn, extra_headers);
     mg_response_header_send(r->conn);
-    if (!bodyless && len > 0 && body && strcmp(r->method, "HEAD") != 0) mg_write(r->conn, body, len);
+    if (!bodyless && len > 0 && body && strcmp(r->method, "HEAD") != 0)
+        mg_write(r->conn, body, len);
     return status;
 }
 
@@ -195,7 +196,8 @@ int http_send_error(struct req *r, int status, const char *code, const char *fmt
     va_end(ap);
     if (n < 0) message[0] = '\0';
     /* Messages may echo user input: keep them valid UTF-8 for cJSON. */
-    if (!util_utf8_valid(message, strlen(message))) util_copy(message, sizeof message, "invalid input");
+    if (!util_utf8_valid(message, strlen(message)))
+        util_copy(message, sizeof message, "invalid input");
     return send_error_headers(r, status, code, message, NULL);
 }
 
@@ -245,8 +247,10 @@ int http_stream_start(struct req *r, int status, const char *content_type)
     /* Without framing civetweb would keep the connection open after the
      * handler returns and the client would wait for the keep-alive timeout. */
     r->chunked = r->ri && r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
-    if (r->chunked) mg_response_header_add(r->conn, "Transfer-Encoding", "chunked", -1);
-    else mg_response_header_add(r->conn, "Connection", "close", -1);
+    if (r->chunked)
+        mg_response_header_add(r->conn, "Transfer-Encoding", "chunked", -1);
+    else
+        mg_response_header_add(r->conn, "Connection", "close", -1);
     return mg_response_header_send(r->conn) < 0 ? -1 : 0;
 }
 
@@ -285,8 +289,8 @@ static int paging_value(struct req *r, const char *name, long min, long max, lon
     }
     long long v;
     if (n < 0 || util_parse_int(buf, min, max, &v) != 0) {
-        http_send_error(r, 400, "invalid_parameter", "%s: must be an integer from %ld to %ld",
-                        name, min, max);
+        http_send_error(r, 400, "invalid_parameter", "%s: must be an integer from %ld to %ld", name,
+                        min, max);
         return -1;
     }
     *out = (long)v;
@@ -314,9 +318,10 @@ cJSON *http_json_body(struct req *r)
     cJSON *j = json_parse(r->body, r->body_len);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        http_send_error(r, 400, "invalid_json",
-                        "the request body must be a JSON object (valid JSON, at most %d levels deep)",
-                        HTTP_JSON_MAX_DEPTH);
+        http_send_error(
+            r, 400, "invalid_json",
+            "the request body must be a JSON object (valid JSON, at most %d levels deep)",
+            HTTP_JSON_MAX_DEPTH);
         return NULL;
     }
     return j;
@@ -358,8 +363,8 @@ int http_path_normalize(const char *in, char *out, size_t outlen)
     return 0;
 }
 
-bool http_route_match(const char *pattern, const char *path,
-                      char params[][HTTP_ROUTE_PARAM_MAX], int *nparams)
+bool http_route_match(const char *pattern, const char *path, char params[][HTTP_ROUTE_PARAM_MAX],
+                      int *nparams)
 {
     int np = 0;
     const char *p = pattern, *s = path;
@@ -406,8 +411,9 @@ static int check_content_type(struct req *r)
     unsigned flags = r->route->flags;
     if (!(flags & (ROUTE_JSON | ROUTE_ANY_BODY))) return 0;
     if (r->body_len == 0 && !ct) return 0; /* handler reports the missing body */
-    if (!ct) return http_send_error(r, 415, "unsupported_media_type",
-                                    "Content-Type is required: application/json");
+    if (!ct)
+        return http_send_error(r, 415, "unsupported_media_type",
+                               "Content-Type is required: application/json");
     if (media_is(ct, "application/json")) return 0;
     if ((flags & ROUTE_ANY_BODY) &&
         (media_is(ct, "application/yaml") || media_is(ct, "application/x-yaml") ||
@@ -501,11 +507,9 @@ static int run_route(struct req *r)
         if ((rc = auth_gateway(r)) != 0) return rc;
     } else if (!(rt->flags & ROUTE_PUBLIC)) {
         if ((rc = auth_resolve(r)) != 0) return rc;
-        if (r->principal.type == AUTH_NONE)
-            return http_send_unauthorized(r, false, NULL);
+        if (r->principal.type == AUTH_NONE) return http_send_unauthorized(r, false, NULL);
         if (!rbac_allows(r->principal.role, rt->perms)) {
-            if (r->principal.type == AUTH_ANONYMOUS)
-                return http_send_unauthorized(r, false, NULL);
+            if (r->principal.type == AUTH_ANONYMOUS) return http_send_unauthorized(r, false, NULL);
             return http_send_error(r, 403, "forbidden", "your role (%s) may not do this",
                                    rbac_role_name(r->principal.role));
         }
@@ -615,15 +619,24 @@ int http_start(const struct config *config)
     snprintf(keepalive, sizeof keepalive, "%d", HTTP_KEEPALIVE_TIMEOUT_MS);
     snprintf(maxreq, sizeof maxreq, "%d", HTTP_HEADER_MAX_BYTES);
     const char *options[] = {
-        "listening_ports", listen,
-        "num_threads", threads,
-        "request_timeout_ms", timeout,
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", keepalive,
-        "max_request_size", maxreq,
-        "tcp_nodelay", "1",
-        "enable_auth_domain_check", "no",
-        "decode_url", "no", /* dispatch() decodes, refusing %00 */
+        "listening_ports",
+        listen,
+        "num_threads",
+        threads,
+        "request_timeout_ms",
+        timeout,
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        keepalive,
+        "max_request_size",
+        maxreq,
+        "tcp_nodelay",
+        "1",
+        "enable_auth_domain_check",
+        "no",
+        "decode_url",
+        "no", /* dispatch() decodes, refusing %00 */
         NULL,
     };
     struct mg_callbacks cb;

@@ -199,14 +199,18 @@ static bool depth_ok(const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = false;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
             continue;
         }
-        if (c == '"') in_str = true;
+        if (c == '"')
+            in_str = true;
         else if (c == '[' || c == '{') {
             if (++depth > HTTP_JSON_MAX_DEPTH) return false;
-        } else if (c == ']' || c == '}') depth--;
+        } else if (c == ']' || c == '}')
+            depth--;
     }
     return true;
 }
@@ -229,8 +233,10 @@ cJSON *json_parse(const char *text, size_t len)
 
 void json_add_str_or_null(cJSON *obj, const char *key, const char *value)
 {
-    if (value) cJSON_AddStringToObject(obj, key, value);
-    else cJSON_AddNullToObject(obj, key);
+    if (value)
+        cJSON_AddStringToObject(obj, key, value);
+    else
+        cJSON_AddNullToObject(obj, key);
 }
 
 void json_add_time(cJSON *obj, const char *key, int64_t ms)

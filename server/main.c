@@ -65,11 +65,16 @@ static int parse_args(int argc, char **argv, int start, struct args *a)
             a->demo = true;
             continue;
         }
-        if (strcmp(s, "--config") == 0 || strcmp(s, "-c") == 0) target = &a->config;
-        else if (strcmp(s, "--name") == 0) target = &a->name;
-        else if (strcmp(s, "--role") == 0) target = &a->role;
-        else if (strcmp(s, "--tenant") == 0) target = &a->tenant;
-        else if (strcmp(s, "--expires-days") == 0) target = &a->expires_days;
+        if (strcmp(s, "--config") == 0 || strcmp(s, "-c") == 0)
+            target = &a->config;
+        else if (strcmp(s, "--name") == 0)
+            target = &a->name;
+        else if (strcmp(s, "--role") == 0)
+            target = &a->role;
+        else if (strcmp(s, "--tenant") == 0)
+            target = &a->tenant;
+        else if (strcmp(s, "--expires-days") == 0)
+            target = &a->expires_days;
         if (!target) {
             fprintf(stderr, "portico: unknown option %s\n\n%s", s, USAGE);
             return -1;
@@ -89,9 +94,12 @@ static int load_config(const struct args *a, struct config *cfg)
         fprintf(stderr, "portico: configuration has problems (see above)\n");
         return -1;
     }
-    if (strcmp(cfg->log.level, "debug") == 0) log_set_level(LOG_DEBUG);
-    else if (strcmp(cfg->log.level, "warn") == 0) log_set_level(LOG_WARN);
-    else if (strcmp(cfg->log.level, "error") == 0) log_set_level(LOG_ERROR);
+    if (strcmp(cfg->log.level, "debug") == 0)
+        log_set_level(LOG_DEBUG);
+    else if (strcmp(cfg->log.level, "warn") == 0)
+        log_set_level(LOG_WARN);
+    else if (strcmp(cfg->log.level, "error") == 0)
+        log_set_level(LOG_ERROR);
     return 0;
 }
 
@@ -101,7 +109,8 @@ static int open_database(const struct config *cfg)
     if (db_init(cfg) != 0) return -1;
     struct db *db = db_thread();
     if (!db) {
-        log_error("cannot open the database (%s)", cfg->database.url[0] ? "PostgreSQL" : cfg->database.sqlite_path);
+        log_error("cannot open the database (%s)",
+                  cfg->database.url[0] ? "PostgreSQL" : cfg->database.sqlite_path);
         return -1;
     }
     if (migrate_run(db) < 0) return -1;
@@ -210,7 +219,9 @@ static int cmd_apikey(int argc, char **argv)
         return 2;
     }
     if (rbac_role_parse(a.role) == ROLE_NONE) {
-        fprintf(stderr, "portico apikey create: --role must be cpi-admin, tenant-admin, devops or viewer\n");
+        fprintf(
+            stderr,
+            "portico apikey create: --role must be cpi-admin, tenant-admin, devops or viewer\n");
         return 2;
     }
     long long days = 0;
@@ -224,14 +235,16 @@ static int cmd_apikey(int argc, char **argv)
     if (open_database(&cfg) == 0) {
         char key[160], id[40];
         long long expires = days ? util_now_ms() + days * 86400000LL : 0;
-        int e = apikeys_create(a.name, a.role, a.tenant ? a.tenant : "default", expires, "cli", key, id);
+        int e = apikeys_create(a.name, a.role, a.tenant ? a.tenant : "default", expires, "cli", key,
+                               id);
         if (e == 0) {
             fprintf(stdout, "%s\n", key);
             fprintf(stderr, "created API key %s (id %s, role %s); it is shown only once\n", a.name,
                     id, a.role);
             rc = 0;
         } else {
-            fprintf(stderr, "portico apikey create: %s\n", e < 0 ? "invalid name or tenant" : db_err_name((enum db_err)e));
+            fprintf(stderr, "portico apikey create: %s\n",
+                    e < 0 ? "invalid name or tenant" : db_err_name((enum db_err)e));
         }
     }
     db_shutdown();

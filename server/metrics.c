@@ -44,17 +44,17 @@
 #define METRICS_CLASSES 5
 #define METRICS_OUT_MAX (4 * 1024 * 1024)
 
-static const double BUCKETS[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                 0.25,  0.5,   1,    2.5,   5,    10};
+static const double BUCKETS[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define METRICS_BUCKETS (sizeof BUCKETS / sizeof BUCKETS[0])
 
-static const char *const METHODS[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
-                                      "OTHER"};
+static const char *const METHODS[] = {"GET",    "HEAD",  "POST",    "PUT",
+                                      "DELETE", "PATCH", "OPTIONS", "OTHER"};
 #define METRICS_METHODS (sizeof METHODS / sizeof METHODS[0])
 
 struct route_stats {
     atomic_uint_fast64_t requests[METRICS_METHODS][METRICS_CLASSES];
-    atomic_uint_fast64_t buckets[METRICS_BUCKETS + 1]; /* per bucket (not cumulative); last = +Inf */
+    atomic_uint_fast64_t
+        buckets[METRICS_BUCKETS + 1]; /* per bucket (not cumulative); last = +Inf */
     atomic_uint_fast64_t count;
     atomic_uint_fast64_t sum_us;
 };
@@ -118,8 +118,7 @@ static void observe(size_t slot, const char *method, int status, int64_t duratio
     int cls = status / 100;
     if (cls < 1 || cls > METRICS_CLASSES) cls = 5;
     if (duration_us < 0) duration_us = 0;
-    atomic_fetch_add_explicit(&s->requests[method_index(method)][cls - 1], 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->requests[method_index(method)][cls - 1], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->buckets[bucket_index((double)duration_us / 1e6)], 1,
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&s->sum_us, (uint64_t)duration_us, memory_order_relaxed);
@@ -149,10 +148,14 @@ void metrics_db_error(void)
 static void put_label_value(struct strbuf *b, const char *v)
 {
     for (const char *p = v ? v : ""; *p; p++) {
-        if (*p == '\\') strbuf_puts(b, "\\\\");
-        else if (*p == '"') strbuf_puts(b, "\\\"");
-        else if (*p == '\n') strbuf_puts(b, "\\n");
-        else strbuf_append(b, p, 1);
+        if (*p == '\\')
+            strbuf_puts(b, "\\\\");
+        else if (*p == '"')
+            strbuf_puts(b, "\\\"");
+        else if (*p == '\n')
+            strbuf_puts(b, "\\n");
+        else
+            strbuf_append(b, p, 1);
     }
 }
 
@@ -177,9 +180,10 @@ static void render_histogram(struct strbuf *b, const char *name, const char *rou
         cum += per_bucket[i];
         strbuf_printf(b, "%s_bucket{route=\"", name);
         put_label_value(b, route);
-        if (i < METRICS_BUCKETS) strbuf_printf(b, "\",le=\"%g\"} %llu\n", BUCKETS[i],
-                                               (unsigned long long)cum);
-        else strbuf_printf(b, "\",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+        if (i < METRICS_BUCKETS)
+            strbuf_printf(b, "\",le=\"%g\"} %llu\n", BUCKETS[i], (unsigned long long)cum);
+        else
+            strbuf_printf(b, "\",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
     }
     strbuf_printf(b, "%s_sum{route=\"", name);
     put_label_value(b, route);
@@ -224,9 +228,9 @@ static bool render_gateways(struct strbuf *b, const struct config *cfg)
     uint64_t counts[4] = {0, 0, 0, 0};
     struct db_result *res = NULL;
     int64_t cutoff = util_now_ms() - (int64_t)cfg->gateways.offline_after_seconds * 1000;
-    enum db_err e = db_query(db_thread(), SQL_GATEWAYS_BY_STATUS,
-                             DB_ARGS(DBP_INT(cutoff), DBP_REAL(cfg->gateways.degraded_error_rate)),
-                             &res);
+    enum db_err e =
+        db_query(db_thread(), SQL_GATEWAYS_BY_STATUS,
+                 DB_ARGS(DBP_INT(cutoff), DBP_REAL(cfg->gateways.degraded_error_rate)), &res);
     if (e != DB_OK) {
         metrics_db_error();
         log_warn("metrics: cannot count gateways (%s)", db_err_name(e));
@@ -261,8 +265,7 @@ static char *render_all(const struct config *cfg)
     if (cfg) render_gateways(&b, cfg);
     put_header(&b, "portico_heartbeats_total", "counter", "Gateway heartbeats received.");
     put_sample(&b, "portico_heartbeats_total", atomic_load(&heartbeats_total));
-    put_header(&b, "portico_event_streams_open", "gauge",
-               "Open /v1/gateways/events streams.");
+    put_header(&b, "portico_event_streams_open", "gauge", "Open /v1/gateways/events streams.");
     int streams = events_open_streams();
     put_sample(&b, "portico_event_streams_open", (uint64_t)(streams > 0 ? streams : 0));
     put_header(&b, "portico_audit_events_written_total", "counter",
@@ -286,14 +289,15 @@ int metrics_handle_get(struct req *r)
     if (cfg && cfg->metrics.token && cfg->metrics.token[0]) {
         const char *authz = http_header(r, "Authorization");
         if (!authz)
-            return http_send_unauthorized(r, false,
-                                          "metrics.token is set: send Authorization: Bearer <token>");
+            return http_send_unauthorized(
+                r, false, "metrics.token is set: send Authorization: Bearer <token>");
         if (strncasecmp(authz, "Bearer ", 7) != 0 || !crypto_streq(authz + 7, cfg->metrics.token))
             return http_send_unauthorized(r, true, "the metrics token is wrong");
     }
     char *text = render_all(cfg);
     if (!text) return http_send_error(r, 500, "internal", "out of memory");
-    int rc = http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text), NULL);
+    int rc =
+        http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text), NULL);
     free(text);
     return rc;
 }

@@ -143,7 +143,8 @@ int migrate_run(struct db *db)
             goto fail;
         }
         const char *name = strchr(next->path, '/') + 1;
-        if (db_exec(db, SQL_RECORD, DB_ARGS(DBP_INT(next_v), DBP_TEXT(name), DBP_INT(util_now_ms())),
+        if (db_exec(db, SQL_RECORD,
+                    DB_ARGS(DBP_INT(next_v), DBP_TEXT(name), DBP_INT(util_now_ms())),
                     NULL) != DB_OK ||
             db_commit(db) != DB_OK) {
             log_error("migrate: cannot record %s: %s", next->path, db_errmsg(db));

@@ -30,7 +30,7 @@
 #define OPENAPI_MAX_DEPTH HTTP_JSON_MAX_DEPTH
 #define OPENAPI_MAX_NODES 500000
 
-static const char *const METHODS[] = {"get",  "put",     "post",  "delete",
+static const char *const METHODS[] = {"get",   "put",  "post",    "delete",
                                       "patch", "head", "options", "trace"};
 
 /* ---- YAML → cJSON ------------------------------------------------------ */
@@ -156,8 +156,7 @@ cJSON *openapi_yaml_to_json(const char *text, size_t len, char *err)
         case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_DOCUMENT_START_EVENT:
             if (docs) {
-                snprintf(err, OPENAPI_ERR_MAX, "line %lu: only one YAML document is allowed",
-                         line);
+                snprintf(err, OPENAPI_ERR_MAX, "line %lu: only one YAML document is allowed", line);
                 failed = true;
             }
             docs = true;
@@ -187,8 +186,7 @@ cJSON *openapi_yaml_to_json(const char *text, size_t len, char *err)
             }
             if (depth > 0 && !cJSON_IsArray(stack[depth - 1].node) && !stack[depth - 1].key &&
                 ev.type != YAML_SCALAR_EVENT) {
-                snprintf(err, OPENAPI_ERR_MAX, "line %lu: mapping keys must be plain values",
-                         line);
+                snprintf(err, OPENAPI_ERR_MAX, "line %lu: mapping keys must be plain values", line);
                 failed = true;
                 break;
             }
@@ -200,8 +198,8 @@ cJSON *openapi_yaml_to_json(const char *text, size_t len, char *err)
                     failed = true;
                     break;
                 }
-                bool is_key = depth > 0 && !cJSON_IsArray(stack[depth - 1].node) &&
-                              !stack[depth - 1].key;
+                bool is_key =
+                    depth > 0 && !cJSON_IsArray(stack[depth - 1].node) && !stack[depth - 1].key;
                 const char *tag = (const char *)ev.data.scalar.tag;
                 bool as_string = is_key || ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
                                  (tag && strcmp(tag, YAML_STR_TAG) == 0);
@@ -220,8 +218,8 @@ cJSON *openapi_yaml_to_json(const char *text, size_t len, char *err)
                 failed = true;
                 break;
             }
-            cJSON *item = ev.type == YAML_SEQUENCE_START_EVENT ? cJSON_CreateArray()
-                                                               : cJSON_CreateObject();
+            cJSON *item =
+                ev.type == YAML_SEQUENCE_START_EVENT ? cJSON_CreateArray() : cJSON_CreateObject();
             if (!item) {
                 snprintf(err, OPENAPI_ERR_MAX, "out of memory");
                 failed = true;
@@ -388,7 +386,8 @@ cJSON *openapi_operations(const cJSON *doc)
 {
     cJSON *ops = cJSON_CreateArray();
     if (!ops) return NULL;
-    const cJSON *paths = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "paths") : NULL;
+    const cJSON *paths =
+        cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "paths") : NULL;
     if (!cJSON_IsObject(paths)) return ops;
     const cJSON *p;
     cJSON_ArrayForEach(p, paths)

@@ -39,7 +39,8 @@ int probes_handle_readyz(struct req *r)
             /* A dead connection is dropped so the next check reconnects. */
             strbuf_puts(&b, "NOT READY: database unreachable\n");
         }
-        if (oidc_enabled() && !oidc_ready()) strbuf_puts(&b, "NOT READY: OIDC provider unreachable\n");
+        if (oidc_enabled() && !oidc_ready())
+            strbuf_puts(&b, "NOT READY: OIDC provider unreachable\n");
         if (http_draining()) strbuf_puts(&b, "NOT READY: draining\n");
         ready_ok = b.len == 0;
         util_copy(ready_text, sizeof ready_text, ready_ok ? "ready\n" : (b.data ? b.data : ""));

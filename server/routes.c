@@ -67,8 +67,8 @@ static const struct route table[] = {
     {"GET", "/v1/gateways/{id}", gateways_handle_get, PERM_READ, 0, "gateways.get"},
     {"DELETE", "/v1/gateways/{id}", gateways_handle_delete, PERM_GATEWAY_ADMIN, 0,
      "gateways.delete"},
-    {"POST", "/v1/gateways/{id}/maintenance", gateways_handle_maintenance, PERM_GATEWAY_MAINT,
-     JSON, "gateways.maintenance"},
+    {"POST", "/v1/gateways/{id}/maintenance", gateways_handle_maintenance, PERM_GATEWAY_MAINT, JSON,
+     "gateways.maintenance"},
 
     /* gateways: protocol */
     {"POST", "/v1/internal/gateways/register", gateways_handle_register, PERM_NONE, GW | JSON,
@@ -80,8 +80,7 @@ static const struct route table[] = {
 
     /* deployments */
     {"GET", "/v1/deployments", deployments_handle_list, PERM_READ, 0, "deployments.list"},
-    {"POST", "/v1/deployments", deployments_handle_create, PERM_DEPLOY, JSON,
-     "deployments.create"},
+    {"POST", "/v1/deployments", deployments_handle_create, PERM_DEPLOY, JSON, "deployments.create"},
     {"POST", "/v1/deployments/{id}/sync", deployments_handle_sync, PERM_DEPLOY, 0,
      "deployments.sync"},
 

@@ -44,7 +44,7 @@ static const char SQL_REV[] = "SELECT rev FROM search_state WHERE id = 1";
 static const char SQL_CHANGES[] =
     "SELECT rev, api_id FROM api_changes WHERE rev > $1 ORDER BY rev LIMIT 1001";
 #define ENTRY_COLS                                                                                 \
-    "SELECT id, tenant_id, name_lower, category, tags_json, audience, search_text, updated_at "  \
+    "SELECT id, tenant_id, name_lower, category, tags_json, audience, search_text, updated_at "    \
     "FROM apis WHERE status IN ('published', 'deprecated') AND portal_visible = 1"
 static const char SQL_ALL[] = ENTRY_COLS;
 static const char SQL_ONE[] = ENTRY_COLS " AND id = $1";
@@ -68,8 +68,8 @@ struct entry {
 struct hot {
     size_t text_off, name_off; /* into arena (NUL-terminated) */
     uint32_t text_len, name_len;
-    int32_t cat;               /* into cats; -1 = no category */
-    uint32_t tag_off, ntags;   /* into tag_ids */
+    int32_t cat;             /* into cats; -1 = no category */
+    uint32_t tag_off, ntags; /* into tag_ids */
     int64_t updated_at;
     bool internal;
 };
@@ -399,8 +399,10 @@ static enum db_err read_rev(struct db *db, int64_t *rev)
 {
     struct db_result *res = NULL;
     enum db_err e = db_query(db, SQL_REV, DB_NOARGS, &res);
-    if (e == DB_OK && db_rows(res) == 1) *rev = db_get_int(res, 0, 0);
-    else if (e == DB_OK) e = DB_ERR_INTERNAL;
+    if (e == DB_OK && db_rows(res) == 1)
+        *rev = db_get_int(res, 0, 0);
+    else if (e == DB_OK)
+        e = DB_ERR_INTERNAL;
     db_result_free(res);
     return e;
 }
@@ -509,8 +511,8 @@ static void word_prepare(struct word *w, const char *s, const uint32_t *freq)
     size_t count = w->len - g + 1;
     w->nbits = 0;
     /* Any subset of the grams is a valid filter; spread the ones kept. */
-    size_t step = count > GRAMS_PER_WORD_MAX ? (count + GRAMS_PER_WORD_MAX - 1) / GRAMS_PER_WORD_MAX
-                                             : 1;
+    size_t step =
+        count > GRAMS_PER_WORD_MAX ? (count + GRAMS_PER_WORD_MAX - 1) / GRAMS_PER_WORD_MAX : 1;
     for (size_t i = 0; i < count && w->nbits < GRAMS_PER_WORD_MAX; i += step)
         w->bits[w->nbits++] = gram_hash(p + i, g);
 }
@@ -640,15 +642,16 @@ static int run_query(const struct search_index_request *rq, struct search_index_
             size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
             bits &= bits - 1;
             const struct hot *h = &idx.hot[i];
-            if (h->internal && !(rq->signed_in && (rq->all_tenants ||
-                                                   strcmp(idx.e[i]->tenant_id, rq->tenant_id) == 0)))
+            if (h->internal && !(rq->signed_in && (rq->all_tenants || strcmp(idx.e[i]->tenant_id,
+                                                                             rq->tenant_id) == 0)))
                 continue;
             if (rq->category && h->cat != want_cat) continue;
             const uint32_t *tids = idx.tag_ids + h->tag_off;
             bool ok = true;
             for (int t = 0; ok && t < rq->ntags; t++) {
                 ok = false;
-                for (uint32_t k = 0; k < h->ntags && !ok; k++) ok = tids[k] == (uint32_t)want_tags[t];
+                for (uint32_t k = 0; k < h->ntags && !ok; k++)
+                    ok = tids[k] == (uint32_t)want_tags[t];
             }
             const char *text = idx.arena + h->text_off;
             for (int k = 0; ok && k < q->nwords; k++) ok = word_in(&words[k], text, h->text_len);
@@ -665,7 +668,8 @@ static int run_query(const struct search_index_request *rq, struct search_index_
     if (rq->by_updated) {
         bu = malloc((nm ? nm : 1) * sizeof *bu);
         if (!bu) goto out;
-        for (size_t k = 0; k < nm; k++) bu[k] = (struct by_updated){idx.hot[mi[k]].updated_at, mi[k]};
+        for (size_t k = 0; k < nm; k++)
+            bu[k] = (struct by_updated){idx.hot[mi[k]].updated_at, mi[k]};
         qsort(bu, nm, sizeof *bu, updated_cmp);
         for (size_t k = 0; k < nm; k++) order[k] = bu[k].i;
     } else if (ranked) {
@@ -715,8 +719,10 @@ int search_index_query(struct db *db, const struct search_index_request *rq,
         pthread_rwlock_unlock(&lock);
         pthread_rwlock_wrlock(&lock);
         int rc = 0;
-        if (!idx.loaded) rc = full_load(db, rev);
-        else if (idx.rev < rev) rc = apply_changes(db, rev);
+        if (!idx.loaded)
+            rc = full_load(db, rev);
+        else if (idx.rev < rev)
+            rc = apply_changes(db, rev);
         pthread_rwlock_unlock(&lock);
         if (rc != 0) {
             log_warn("search: index refresh failed; answering from SQL");

@@ -169,14 +169,14 @@ static int create_with(const struct session_opts *o, struct principal *p, const 
         return DB_ERR_INTERNAL;
     const char *auth_type = p->type == AUTH_API_KEY ? "api_key" : "oidc";
     int64_t expires = now + (int64_t)o->ttl_s * 1000;
-    enum db_err e = db_exec(
-        db_thread(), SQL_INSERT,
-        DB_ARGS(DBP_TEXT(hash), DBP_TEXT(p->subject), DBP_TEXT(p->name), DBP_TEXT(p->email),
-                DBP_TEXT(auth_type), DBP_TEXT(rbac_role_name(p->role)), DBP_TEXT(p->tenant_id),
-                DBP_TEXT(csrf), p->key_id[0] ? DBP_TEXT(p->key_id) : DBP_NULL,
-                id_token && id_token[0] ? DBP_TEXT(id_token) : DBP_NULL, DBP_INT(now),
-                DBP_INT(expires)),
-        NULL);
+    enum db_err e = db_exec(db_thread(), SQL_INSERT,
+                            DB_ARGS(DBP_TEXT(hash), DBP_TEXT(p->subject), DBP_TEXT(p->name),
+                                    DBP_TEXT(p->email), DBP_TEXT(auth_type),
+                                    DBP_TEXT(rbac_role_name(p->role)), DBP_TEXT(p->tenant_id),
+                                    DBP_TEXT(csrf), p->key_id[0] ? DBP_TEXT(p->key_id) : DBP_NULL,
+                                    id_token && id_token[0] ? DBP_TEXT(id_token) : DBP_NULL,
+                                    DBP_INT(now), DBP_INT(expires)),
+                            NULL);
     if (e != DB_OK) return (int)e;
     p->type = AUTH_SESSION;
     util_copy(p->csrf_token, sizeof p->csrf_token, csrf);
@@ -255,8 +255,10 @@ static void failed_subject(const char *key, char *out, size_t n)
     for (int i = 3; db_shaped && i < 11; i++)
         if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= '0' && key[i] <= '9')))
             db_shaped = false;
-    if (db_shaped) snprintf(out, n, "apikey:%.11s", key);
-    else util_copy(out, n, "apikey:unknown");
+    if (db_shaped)
+        snprintf(out, n, "apikey:%.11s", key);
+    else
+        util_copy(out, n, "apikey:unknown");
 }
 
 /* Deletes the session the request's cookie names, if any (signing in again

@@ -333,8 +333,10 @@ void strbuf_printf(struct strbuf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int m = vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    if (m == n) strbuf_append(b, big, (size_t)n);
-    else b->failed = true;
+    if (m == n)
+        strbuf_append(b, big, (size_t)n);
+    else
+        b->failed = true;
     free(big);
 }
 

@@ -11,13 +11,13 @@
 struct req;
 
 struct embedded_file {
-    const char *path;          /* "portal/index.html", "sqlite/001_init.sql" */
+    const char *path; /* "portal/index.html", "sqlite/001_init.sql" */
     const unsigned char *data;
     size_t len;
-    const unsigned char *gz;   /* gzip copy or NULL when not smaller */
+    const unsigned char *gz; /* gzip copy or NULL when not smaller */
     size_t gz_len;
     const char *content_type;
-    const char *etag;          /* "\"<hash>\"" */
+    const char *etag; /* "\"<hash>\"" */
 };
 
 /* Generated tables (build/gen/). */

@@ -84,13 +84,13 @@ enum config_type { CFG_STRING, CFG_INT, CFG_DOUBLE, CFG_BOOL };
 /* One configuration key: the table drives parsing, env overrides, defaults,
  * validation, check-config output and the docs test. */
 struct config_key {
-    const char *name;          /* "server.listen" */
+    const char *name; /* "server.listen" */
     enum config_type type;
-    size_t offset;             /* into struct config */
-    const char *def;           /* default, as text (NULL = empty) */
-    double min, max;           /* numbers: inclusive range */
-    const char *choices;       /* strings: "a|b|c" or NULL */
-    bool secret;               /* redacted in output */
+    size_t offset;       /* into struct config */
+    const char *def;     /* default, as text (NULL = empty) */
+    double min, max;     /* numbers: inclusive range */
+    const char *choices; /* strings: "a|b|c" or NULL */
+    bool secret;         /* redacted in output */
     const char *help;
 };
 

@@ -116,7 +116,8 @@ enum db_err db_ping(struct db *db);
 enum db_err db_notify(struct db *db, const char *channel, const char *payload);
 enum db_err db_listen(struct db *db, const char *channel);
 enum db_err db_wait_notify(struct db *db, int timeout_ms,
-                           void (*cb)(const char *channel, const char *payload, void *ud), void *ud);
+                           void (*cb)(const char *channel, const char *payload, void *ud),
+                           void *ud);
 const char *db_errmsg(struct db *db);
 const char *db_err_name(enum db_err e);
 

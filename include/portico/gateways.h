@@ -28,9 +28,9 @@ const char *gateways_status(const struct config *cfg, bool maintenance, int64_t 
  * offline window (ms) and $2 = gateways.degraded_error_rate. Must agree with
  * gateways_status. */
 #define GATEWAYS_STATUS_SQL                                                                        \
-    "(CASE WHEN maintenance = 1 THEN 'maintenance' "                                             \
-    "WHEN last_heartbeat_at IS NULL OR last_heartbeat_at < $1 THEN 'offline' "                   \
-    "WHEN error_rate IS NOT NULL AND error_rate > $2 THEN 'degraded' "                            \
+    "(CASE WHEN maintenance = 1 THEN 'maintenance' "                                               \
+    "WHEN last_heartbeat_at IS NULL OR last_heartbeat_at < $1 THEN 'offline' "                     \
+    "WHEN error_rate IS NOT NULL AND error_rate > $2 THEN 'degraded' "                             \
     "ELSE 'online' END)"
 /* True when a heartbeat at last_hb_ms is within the offline window at now. */
 bool gateways_live(const struct config *cfg, int64_t last_hb_ms, int64_t now_ms);

@@ -26,13 +26,20 @@ struct config;
 struct cJSON;
 struct route;
 
-enum auth_type { AUTH_NONE = 0, AUTH_ANONYMOUS, AUTH_SESSION, AUTH_API_KEY, AUTH_JWT, AUTH_GATEWAY };
+enum auth_type {
+    AUTH_NONE = 0,
+    AUTH_ANONYMOUS,
+    AUTH_SESSION,
+    AUTH_API_KEY,
+    AUTH_JWT,
+    AUTH_GATEWAY
+};
 
 /* Who is calling. Filled by auth_resolve (or the gateway key check). */
 struct principal {
     enum auth_type type;
     enum role role;
-    char subject[256];   /* "apikey:<name>", the token's sub, "anonymous", "gateway:<name>" */
+    char subject[256]; /* "apikey:<name>", the token's sub, "anonymous", "gateway:<name>" */
     char name[256];
     char email[256];
     char tenant_id[64];
@@ -47,28 +54,28 @@ struct req {
     const struct route *route;
     char request_id[40];
     const char *method;
-    char path[HTTP_PATH_MAX];  /* decoded, normalised, without the query */
-    const char *query;         /* raw query string (not decoded) or NULL */
+    char path[HTTP_PATH_MAX]; /* decoded, normalised, without the query */
+    const char *query;        /* raw query string (not decoded) or NULL */
     char params[HTTP_ROUTE_PARAMS_MAX][HTTP_ROUTE_PARAM_MAX]; /* {captures} */
     int nparams;
-    char *body;                /* NUL-terminated, owned by the dispatcher */
+    char *body; /* NUL-terminated, owned by the dispatcher */
     size_t body_len;
     struct principal principal;
-    int status;                /* set by the response helpers */
+    int status; /* set by the response helpers */
     int64_t start_us;
     bool headers_sent;
-    bool chunked;              /* a started stream framed with chunked encoding */
-    const char *audit_action;  /* auth events: "sign_in", ... (NULL = none) */
+    bool chunked;             /* a started stream framed with chunked encoding */
+    const char *audit_action; /* auth events: "sign_in", ... (NULL = none) */
 };
 
 /* Route flags. */
-#define ROUTE_PUBLIC 0x01     /* no credential needed (health, auth flows) */
-#define ROUTE_GATEWAY 0x02    /* X-Gateway-Key instead of user credentials */
-#define ROUTE_JSON 0x04       /* body must be application/json */
-#define ROUTE_ANY_BODY 0x08   /* body of any declared type (import: JSON or YAML) */
-#define ROUTE_NO_AUDIT 0x10   /* never audited (heartbeats, config polls) */
-#define ROUTE_STREAM 0x20     /* long-lived response (SSE) */
-#define ROUTE_AUTH_FLOW 0x40  /* browser sign-in flows: audited as auth events */
+#define ROUTE_PUBLIC 0x01      /* no credential needed (health, auth flows) */
+#define ROUTE_GATEWAY 0x02     /* X-Gateway-Key instead of user credentials */
+#define ROUTE_JSON 0x04        /* body must be application/json */
+#define ROUTE_ANY_BODY 0x08    /* body of any declared type (import: JSON or YAML) */
+#define ROUTE_NO_AUDIT 0x10    /* never audited (heartbeats, config polls) */
+#define ROUTE_STREAM 0x20      /* long-lived response (SSE) */
+#define ROUTE_AUTH_FLOW 0x40   /* browser sign-in flows: audited as auth events */
 #define ROUTE_CSRF_EXEMPT 0x80 /* POST /auth/apikey: no session yet */
 
 typedef int (*http_handler)(struct req *r);
@@ -77,9 +84,9 @@ struct route {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* "/v1/apis/{id}" */
     http_handler handler;
-    unsigned perms;      /* enum perm bits required */
+    unsigned perms; /* enum perm bits required */
     unsigned flags;
-    const char *name;    /* metrics label, e.g. "apis.get" */
+    const char *name; /* metrics label, e.g. "apis.get" */
 };
 
 /* The route table (routes.c). */
@@ -138,7 +145,7 @@ const char *http_remote_addr(const struct req *r);
 int http_path_normalize(const char *in, char *out, size_t outlen);
 /* Matches `path` against `pattern`, capturing {x} segments into r->params.
  * Returns true on a match. */
-bool http_route_match(const char *pattern, const char *path,
-                      char params[][HTTP_ROUTE_PARAM_MAX], int *nparams);
+bool http_route_match(const char *pattern, const char *path, char params[][HTTP_ROUTE_PARAM_MAX],
+                      int *nparams);
 
 #endif

@@ -13,7 +13,7 @@
 #define HTTP_HEADER_MAX_BYTES 16384 /* civetweb max_request_size (headers) */
 #define HTTP_REQUEST_TIMEOUT_MS 30000
 #define HTTP_KEEPALIVE_TIMEOUT_MS 5000
-#define HTTP_JSON_MAX_DEPTH 64      /* nesting accepted in request bodies */
+#define HTTP_JSON_MAX_DEPTH 64 /* nesting accepted in request bodies */
 
 /* Config */
 #define CONFIG_FILE_MAX_BYTES (1024 * 1024)
@@ -42,14 +42,15 @@
 #define SESSION_SECRET_MIN 32
 
 /* OIDC */
-#define OIDC_FLOW_TTL_S 600          /* portico_oidc cookie and state lifetime */
-#define OIDC_RETURN_TO_MAX 1024      /* bytes of a return_to path */
-#define OIDC_METADATA_TTL_S 600      /* discovery and JWKS are refreshed after this */
-#define OIDC_KEYS_STALE_MAX_S 3600   /* stale keys kept this long past the TTL when the provider is down */
-#define OIDC_RETRY_S 2               /* discovery retries while the provider is unreachable */
-#define OIDC_KID_REFRESH_S 10        /* an unknown kid refreshes the JWKS at most this often */
+#define OIDC_FLOW_TTL_S 600     /* portico_oidc cookie and state lifetime */
+#define OIDC_RETURN_TO_MAX 1024 /* bytes of a return_to path */
+#define OIDC_METADATA_TTL_S 600 /* discovery and JWKS are refreshed after this */
+#define OIDC_KEYS_STALE_MAX_S                                                                      \
+    3600                      /* stale keys kept this long past the TTL when the provider is down */
+#define OIDC_RETRY_S 2        /* discovery retries while the provider is unreachable */
+#define OIDC_KID_REFRESH_S 10 /* an unknown kid refreshes the JWKS at most this often */
 #define OIDC_FETCH_MAX_BYTES (1024 * 1024) /* discovery, JWKS and token responses */
-#define OIDC_ROLE_MAP_MAX 64         /* oidc.role_map pairs */
+#define OIDC_ROLE_MAP_MAX 64               /* oidc.role_map pairs */
 
 /* Catalog */
 #define CATALOG_NAME_MAX 200
@@ -59,9 +60,9 @@
 #define CATALOG_TAGS_MAX 20
 #define CATALOG_TAG_MAX 50
 #define CATALOG_OPERATIONS_MAX 2000
-#define SEARCH_QUERY_MAX 200        /* characters (UTF-8 code points) */
+#define SEARCH_QUERY_MAX 200 /* characters (UTF-8 code points) */
 #define SEARCH_WORDS_MAX 16
-#define CATALOG_TAG_FILTERS_MAX 8   /* tag= filters in one catalog query */
+#define CATALOG_TAG_FILTERS_MAX 8 /* tag= filters in one catalog query */
 
 /* Gateways */
 #define GATEWAY_HOSTNAME_MAX 253
@@ -72,29 +73,29 @@
 #define EVENTS_KEEPALIVE_S 15
 #define GATEWAY_VERSION_MAX 100
 #define GATEWAY_URL_MAX 2048
-#define GATEWAY_MODE_MAX 32          /* a mode as sent, before normalisation */
-#define GATEWAY_NAME_MAX 330         /* hostname + mode + environment + separators */
+#define GATEWAY_MODE_MAX 32           /* a mode as sent, before normalisation */
+#define GATEWAY_NAME_MAX 330          /* hostname + mode + environment + separators */
 #define GATEWAY_CONFIG_ITEMS_MAX 1000 /* pending deployments/policies per /config */
-#define EVENTS_RING 1024             /* events kept for streams that lag */
-#define EVENTS_NOTIFY_MAX 7900       /* NOTIFY payloads stay below PostgreSQL's 8000 bytes */
+#define EVENTS_RING 1024              /* events kept for streams that lag */
+#define EVENTS_NOTIFY_MAX 7900        /* NOTIFY payloads stay below PostgreSQL's 8000 bytes */
 
 /* Readiness */
 #define READY_RECHECK_S 5
 
 /* Audit */
-#define AUDIT_BATCH_MAX 256            /* events per insert transaction */
-#define AUDIT_PATH_MAX 1024            /* bytes of the path kept in an event */
-#define AUDIT_QUERY_MAX 1024           /* bytes of the redacted query kept */
-#define AUDIT_USER_AGENT_MAX 256       /* bytes of User-Agent kept */
-#define AUDIT_BACKOFF_MIN_MS 100       /* retry delay after a failed write ... */
-#define AUDIT_BACKOFF_MAX_MS 2000      /* ... doubling up to this */
-#define AUDIT_DRAIN_TIMEOUT_MS 10000   /* shutdown keeps retrying this long */
+#define AUDIT_BATCH_MAX 256              /* events per insert transaction */
+#define AUDIT_PATH_MAX 1024              /* bytes of the path kept in an event */
+#define AUDIT_QUERY_MAX 1024             /* bytes of the redacted query kept */
+#define AUDIT_USER_AGENT_MAX 256         /* bytes of User-Agent kept */
+#define AUDIT_BACKOFF_MIN_MS 100         /* retry delay after a failed write ... */
+#define AUDIT_BACKOFF_MAX_MS 2000        /* ... doubling up to this */
+#define AUDIT_DRAIN_TIMEOUT_MS 10000     /* shutdown keeps retrying this long */
 #define AUDIT_FULL_LOG_INTERVAL_MS 10000 /* "audit buffer full" at most this often */
 #define AUDIT_PURGE_INTERVAL_MS 3600000  /* retention purge period */
-#define AUDIT_EXPORT_PAGE 500          /* rows per query while exporting */
-#define AUDIT_FILTER_MAX 256           /* bytes of a principal / path filter */
+#define AUDIT_EXPORT_PAGE 500            /* rows per query while exporting */
+#define AUDIT_FILTER_MAX 256             /* bytes of a principal / path filter */
 
 /* Metrics */
-#define METRICS_ROUTES_MAX 128         /* route table slots with their own series */
+#define METRICS_ROUTES_MAX 128 /* route table slots with their own series */
 
 #endif

@@ -13,17 +13,17 @@
 enum role { ROLE_NONE = 0, ROLE_VIEWER, ROLE_DEVOPS, ROLE_TENANT_ADMIN, ROLE_CPI_ADMIN };
 
 enum perm {
-    PERM_NONE = 0,               /* any caller that passed authentication */
-    PERM_READ = 1 << 0,          /* portal catalog, gateways (read) */
-    PERM_CATALOG_READ = 1 << 1,  /* management view of the catalog (drafts) */
-    PERM_CATALOG_WRITE = 1 << 2, /* create, edit, delete, import APIs */
+    PERM_NONE = 0,                 /* any caller that passed authentication */
+    PERM_READ = 1 << 0,            /* portal catalog, gateways (read) */
+    PERM_CATALOG_READ = 1 << 1,    /* management view of the catalog (drafts) */
+    PERM_CATALOG_WRITE = 1 << 2,   /* create, edit, delete, import APIs */
     PERM_CATALOG_PUBLISH = 1 << 3, /* change status / visibility only */
-    PERM_KEYS = 1 << 4,          /* manage API keys (own tenant) */
-    PERM_GATEWAY_MAINT = 1 << 5, /* maintenance on/off */
-    PERM_GATEWAY_ADMIN = 1 << 6, /* forget a gateway */
-    PERM_DEPLOY = 1 << 7,        /* deployments */
-    PERM_AUDIT = 1 << 8,         /* read the audit log (own tenant) */
-    PERM_ALL_TENANTS = 1 << 9,   /* act across tenants */
+    PERM_KEYS = 1 << 4,            /* manage API keys (own tenant) */
+    PERM_GATEWAY_MAINT = 1 << 5,   /* maintenance on/off */
+    PERM_GATEWAY_ADMIN = 1 << 6,   /* forget a gateway */
+    PERM_DEPLOY = 1 << 7,          /* deployments */
+    PERM_AUDIT = 1 << 8,           /* read the audit log (own tenant) */
+    PERM_ALL_TENANTS = 1 << 9,     /* act across tenants */
 };
 
 /* "cpi-admin" → ROLE_CPI_ADMIN; ROLE_NONE for anything else. */

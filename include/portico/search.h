@@ -31,12 +31,12 @@ enum search_rank {
 };
 
 struct search_query {
-    char *text;                          /* trimmed, lower-cased query; "" = no filter */
-    int nwords;                          /* 0 when text is "" */
-    char *words[SEARCH_WORDS_MAX];       /* lower-cased words */
-    char *patterns[SEARCH_WORDS_MAX];    /* "%<escaped word>%" */
-    char *name_prefix;                   /* "<escaped text>%" (NULL when no filter) */
-    char *name_contains;                 /* "%<escaped text>%" (NULL when no filter) */
+    char *text;                       /* trimmed, lower-cased query; "" = no filter */
+    int nwords;                       /* 0 when text is "" */
+    char *words[SEARCH_WORDS_MAX];    /* lower-cased words */
+    char *patterns[SEARCH_WORDS_MAX]; /* "%<escaped word>%" */
+    char *name_prefix;                /* "<escaped text>%" (NULL when no filter) */
+    char *name_contains;              /* "%<escaped text>%" (NULL when no filter) */
 };
 
 /* Parses a decoded `q` value of `len` bytes (NULL = absent). On success

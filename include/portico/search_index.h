@@ -31,13 +31,13 @@ struct db;
 
 struct search_index_request {
     const struct search_query *q;
-    const char *category;                        /* NULL = any */
-    const char *tags[CATALOG_TAG_FILTERS_MAX];   /* all must be present */
+    const char *category;                      /* NULL = any */
+    const char *tags[CATALOG_TAG_FILTERS_MAX]; /* all must be present */
     int ntags;
-    bool signed_in;    /* internal APIs need a signed-in caller ... */
-    bool all_tenants;  /* ... of the same tenant, unless this */
+    bool signed_in;   /* internal APIs need a signed-in caller ... */
+    bool all_tenants; /* ... of the same tenant, unless this */
     const char *tenant_id;
-    bool by_updated;   /* newest first instead of rank/name */
+    bool by_updated; /* newest first instead of rank/name */
     long offset, limit;
 };
 

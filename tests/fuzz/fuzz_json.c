@@ -15,8 +15,9 @@
 
 #include "fuzz_common.h"
 
-static const char *const FIELDS[] = {"name", "version", "tags", "uptime_seconds", "error_rate",
-                                     "enabled", "status", "hostname", "capabilities", "", "a"};
+static const char *const FIELDS[] = {"name",         "version", "tags",   "uptime_seconds",
+                                     "error_rate",   "enabled", "status", "hostname",
+                                     "capabilities", "",        "a"};
 
 static void check_rc(int rc, const char *err)
 {
@@ -111,10 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     cJSON *out = cJSON_CreateObject();
     json_add_str_or_null(out, "s", cJSON_IsString(j) ? j->valuestring : NULL);
-    json_add_time(out, "t", cJSON_IsNumber(j) && isfinite(j->valuedouble) &&
-                                    fabs(j->valuedouble) < 1e15
-                                ? (int64_t)j->valuedouble
-                                : -1);
+    json_add_time(out, "t",
+                  cJSON_IsNumber(j) && isfinite(j->valuedouble) && fabs(j->valuedouble) < 1e15
+                      ? (int64_t)j->valuedouble
+                      : -1);
     cJSON_Delete(out);
     cJSON_Delete(j);
     return 0;

@@ -116,7 +116,8 @@ static void test_valid_tenant_and_hex(void **state)
     longt[sizeof longt - 1] = '\0';
     assert_false(valid_tenant(longt));
     assert_true(is_lower_hex64("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
-    assert_false(is_lower_hex64("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
+    assert_false(
+        is_lower_hex64("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
     assert_false(is_lower_hex64("abc"));
 }
 
@@ -182,7 +183,8 @@ static void test_create_and_lookup(void **state)
 
     /* Only the hash is stored. */
     struct db_result *res = NULL;
-    assert_int_equal(db_query(db_thread(), "SELECT key_hash, prefix, last_used_at FROM api_keys WHERE id = $1",
+    assert_int_equal(db_query(db_thread(),
+                              "SELECT key_hash, prefix, last_used_at FROM api_keys WHERE id = $1",
                               DB_ARGS(DBP_TEXT(id)), &res),
                      DB_OK);
     char hash[CRYPTO_SHA256_HEX_LEN + 1];
@@ -207,10 +209,12 @@ static void test_create_expired_and_invalid(void **state)
 {
     (void)state;
     char key[128], id[40];
-    assert_int_equal(apikeys_create("old", "viewer", "default", util_now_ms() - 1000, "t", key, id), 0);
+    assert_int_equal(apikeys_create("old", "viewer", "default", util_now_ms() - 1000, "t", key, id),
+                     0);
     struct principal p;
     assert_int_equal(apikeys_lookup(key, &p), 1);
-    assert_int_equal(apikeys_create("later", "viewer", "default", util_now_ms() + 60000, "t", key, id), 0);
+    assert_int_equal(
+        apikeys_create("later", "viewer", "default", util_now_ms() + 60000, "t", key, id), 0);
     assert_int_equal(apikeys_lookup(key, &p), 0);
     assert_true(apikeys_create("", "viewer", "default", 0, "t", key, id) < 0);
     assert_true(apikeys_create("x", "root", "default", 0, "t", key, id) < 0);
@@ -222,10 +226,8 @@ int main(void)
 {
     log_set_level(LOG_WARN);
     const struct CMUnitTest pure[] = {
-        cmocka_unit_test(test_random_key_id),
-        cmocka_unit_test(test_format_key),
-        cmocka_unit_test(test_db_key_prefix),
-        cmocka_unit_test(test_valid_tenant_and_hex),
+        cmocka_unit_test(test_random_key_id), cmocka_unit_test(test_format_key),
+        cmocka_unit_test(test_db_key_prefix), cmocka_unit_test(test_valid_tenant_and_hex),
         cmocka_unit_test(test_keys_file),
     };
     const struct CMUnitTest db[] = {

@@ -77,10 +77,8 @@ static void test_has_extension(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_find),
-        cmocka_unit_test(test_embedded_tables_sorted),
-        cmocka_unit_test(test_accepts_gzip),
-        cmocka_unit_test(test_etag_matches),
+        cmocka_unit_test(test_find),          cmocka_unit_test(test_embedded_tables_sorted),
+        cmocka_unit_test(test_accepts_gzip),  cmocka_unit_test(test_etag_matches),
         cmocka_unit_test(test_has_extension),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

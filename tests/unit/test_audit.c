@@ -35,9 +35,10 @@ static void test_redaction_keeps_ordinary_values(void **state)
 static void test_redaction_covers_every_secret_name(void **state)
 {
     (void)state;
-    static const char *const names[] = {"api_key", "key", "token", "access_token", "id_token",
-                                        "code", "state", "password", "secret", "client_secret",
-                                        "session", "refresh_token", "csrf_token", "db_password"};
+    static const char *const names[] = {"api_key",    "key",           "token",   "access_token",
+                                        "id_token",   "code",          "state",   "password",
+                                        "secret",     "client_secret", "session", "refresh_token",
+                                        "csrf_token", "db_password"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char in[128], want[128], out[AUDIT_QUERY_MAX];
         snprintf(in, sizeof in, "a=1&%s=hunter2&b=2", names[i]);
@@ -76,7 +77,8 @@ static void test_redaction_truncates_safely(void **state)
     assert_int_equal(strlen(out), sizeof out - 1);
     /* A secret after the cut never appears, even partly. */
     char in2[200];
-    snprintf(in2, sizeof in2, "%s&token=supersecretvalue", "q=0123456789012345678901234567890123456789012345");
+    snprintf(in2, sizeof in2, "%s&token=supersecretvalue",
+             "q=0123456789012345678901234567890123456789012345");
     redact(in2, out, sizeof out);
     assert_null(strstr(out, "super"));
     /* Raw bytes that are not UTF-8 become '?'. */
@@ -96,7 +98,9 @@ static void test_copy_clean(void **state)
     copy_clean(out, 6, "abc\xc3\xa9");
     assert_string_equal(out, "abc\xc3\xa9");
     /* Overlong and truncated sequences. */
-    copy_clean(out, sizeof out, "\xc0\xaf" "x\xe2\x82");
+    copy_clean(out, sizeof out,
+               "\xc0\xaf"
+               "x\xe2\x82");
     assert_string_equal(out, "??x??");
     copy_clean(out, sizeof out, NULL);
     assert_string_equal(out, "");
@@ -117,8 +121,8 @@ static void test_status_filter(void **state)
     assert_int_equal(hi, 599);
     assert_int_equal(parse_status_filter("200", &lo, &hi), 0);
     assert_int_equal(lo, 200);
-    static const char *const bad[] = {"", "4", "40", "4044", "4x", "4xy", "x4x", "6xx", "0xx",
-                                      "600", "099", "abc", "-40", " 404", "40 ", "+40"};
+    static const char *const bad[] = {"",    "4",   "40",  "4044", "4x",  "4xy",  "x4x", "6xx",
+                                      "0xx", "600", "099", "abc",  "-40", " 404", "40 ", "+40"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lo = hi = -7;
         assert_int_equal(parse_status_filter(bad[i], &lo, &hi), -1);

@@ -52,7 +52,8 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.oidc.roles_claim, "realm_access.roles");
     assert_int_equal(cfg.oidc.clock_skew_seconds, 30);
     assert_int_equal(cfg.gateways.offline_after_seconds, 90);
-    assert_true(cfg.gateways.degraded_error_rate > 0.0499 && cfg.gateways.degraded_error_rate < 0.0501);
+    assert_true(cfg.gateways.degraded_error_rate > 0.0499 &&
+                cfg.gateways.degraded_error_rate < 0.0501);
     assert_int_equal(cfg.gateways.max_event_streams, 32);
     assert_true(cfg.audit.enabled);
     assert_int_equal(cfg.audit.buffer_depth, 4096);
@@ -93,7 +94,8 @@ static void test_interpolation(void **state)
     config_free(&cfg);
 
     memset(err, 0, sizeof err);
-    assert_int_equal(load_text("profile: dev\nserver:\n  listen: ${PT_UNSET}\n", &cfg, err, sizeof err), -1);
+    assert_int_equal(
+        load_text("profile: dev\nserver:\n  listen: ${PT_UNSET}\n", &cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, ":3: ${PT_UNSET} is not set"));
 
     char msg[128];
@@ -113,15 +115,17 @@ static void test_env_overrides_win(void **state)
     char err[2048] = "";
     setenv("PORTICO_SERVER_THREADS", "12", 1);
     setenv("PORTICO_GATEWAYS_API_KEYS", "k1,k2", 1);
-    assert_int_equal(load_text("profile: dev\nserver:\n  threads: 99\ngateways:\n  api_keys: file\n", &cfg,
-                               err, sizeof err),
-                     0);
+    assert_int_equal(
+        load_text("profile: dev\nserver:\n  threads: 99\ngateways:\n  api_keys: file\n", &cfg, err,
+                  sizeof err),
+        0);
     assert_int_equal(cfg.server.threads, 12);
     assert_string_equal(cfg.gateways.api_keys, "k1,k2");
     config_free(&cfg);
     setenv("PORTICO_SERVER_THREADS", "zero", 1);
     assert_int_equal(load_text("profile: dev\n", &cfg, err, sizeof err), -1);
-    assert_non_null(strstr(err, "env PORTICO_SERVER_THREADS: server.threads: must be a whole number"));
+    assert_non_null(
+        strstr(err, "env PORTICO_SERVER_THREADS: server.threads: must be a whole number"));
     unsetenv("PORTICO_SERVER_THREADS");
     unsetenv("PORTICO_GATEWAYS_API_KEYS");
 }
@@ -143,27 +147,28 @@ static void test_every_problem_reported(void **state)
     (void)state;
     struct config cfg;
     char err[4096] = "";
-    const char *text = "profile: test\n"                  /* 1 */
-                       "server:\n"                        /* 2 */
-                       "  listen: nonsense\n"             /* 3 */
-                       "  threads: 2\n"                   /* 4 */
-                       "  max_body_bytes: lots\n"         /* 5 */
-                       "  colour: blue\n"                 /* 6 */
-                       "gateways:\n"                      /* 7 */
-                       "  degraded_error_rate: 1.5\n"     /* 8 */
-                       "  offline_after_seconds: 0\n"     /* 9 */
-                       "auth:\n"                          /* 10 */
-                       "  allow_anonymous: maybe\n"       /* 11 */
-                       "  anonymous_role: root\n"         /* 12 */
-                       "nosection:\n"                     /* 13 */
-                       "  x: 1\n";                        /* 14 */
+    const char *text = "profile: test\n"              /* 1 */
+                       "server:\n"                    /* 2 */
+                       "  listen: nonsense\n"         /* 3 */
+                       "  threads: 2\n"               /* 4 */
+                       "  max_body_bytes: lots\n"     /* 5 */
+                       "  colour: blue\n"             /* 6 */
+                       "gateways:\n"                  /* 7 */
+                       "  degraded_error_rate: 1.5\n" /* 8 */
+                       "  offline_after_seconds: 0\n" /* 9 */
+                       "auth:\n"                      /* 10 */
+                       "  allow_anonymous: maybe\n"   /* 11 */
+                       "  anonymous_role: root\n"     /* 12 */
+                       "nosection:\n"                 /* 13 */
+                       "  x: 1\n";                    /* 14 */
     assert_int_equal(load_text(text, &cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, ":1: profile: must be one of dev|live"));
     assert_non_null(strstr(err, ":4: server.threads: must be a whole number from 4 to 1024"));
     assert_non_null(strstr(err, ":5: server.max_body_bytes: must be a whole number"));
     assert_non_null(strstr(err, ":6: server.colour: unknown key"));
     assert_non_null(strstr(err, ":8: gateways.degraded_error_rate: must be a number from 0 to 1"));
-    assert_non_null(strstr(err, ":9: gateways.offline_after_seconds: must be a whole number from 1 to 86400"));
+    assert_non_null(
+        strstr(err, ":9: gateways.offline_after_seconds: must be a whole number from 1 to 86400"));
     assert_non_null(strstr(err, ":11: auth.allow_anonymous: must be true or false"));
     assert_non_null(strstr(err, ":12: auth.anonymous_role: must be one of"));
     assert_non_null(strstr(err, ":14: nosection.x: unknown key"));
@@ -174,16 +179,20 @@ static void test_cross_rules(void **state)
     (void)state;
     struct config cfg;
     char err[2048] = "";
-    assert_int_equal(load_text("profile: dev\nserver:\n  listen: nonsense\n", &cfg, err, sizeof err), -1);
+    assert_int_equal(
+        load_text("profile: dev\nserver:\n  listen: nonsense\n", &cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, ":3: server.listen: must be host:port"));
-    assert_int_equal(load_text("profile: dev\ndatabase:\n  url: mysql://x\n", &cfg, err, sizeof err), -1);
+    assert_int_equal(
+        load_text("profile: dev\ndatabase:\n  url: mysql://x\n", &cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "database.url: must be empty (SQLite) or start with postgres://"));
-    assert_int_equal(load_text("profile: live\nsession:\n  cookie_secret: 0123456789abcdef0123456789abcdef\n"
-                               "demo:\n  seed: true\n",
-                               &cfg, err, sizeof err),
-                     -1);
+    assert_int_equal(
+        load_text("profile: live\nsession:\n  cookie_secret: 0123456789abcdef0123456789abcdef\n"
+                  "demo:\n  seed: true\n",
+                  &cfg, err, sizeof err),
+        -1);
     assert_non_null(strstr(err, "needs profile dev"));
-    assert_int_equal(load_text("profile: dev\noidc:\n  issuer: http://idp\n", &cfg, err, sizeof err), -1);
+    assert_int_equal(
+        load_text("profile: dev\noidc:\n  issuer: http://idp\n", &cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "oidc.client_id: is required when oidc.issuer is set"));
     assert_int_equal(load_text("server: [1, 2]\n", &cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "server: expected a mapping of keys"));
@@ -207,10 +216,11 @@ static void test_print_redacts(void **state)
     (void)state;
     struct config cfg;
     char err[1024] = "", out[8192] = "";
-    assert_int_equal(load_text("profile: dev\nsession:\n  cookie_secret: super-secret-value-0123456789abcdef\n"
-                               "gateways:\n  api_keys: gw-secret\n",
-                               &cfg, err, sizeof err),
-                     0);
+    assert_int_equal(
+        load_text("profile: dev\nsession:\n  cookie_secret: super-secret-value-0123456789abcdef\n"
+                  "gateways:\n  api_keys: gw-secret\n",
+                  &cfg, err, sizeof err),
+        0);
     FILE *f = fmemopen(out, sizeof out, "w");
     config_print(&cfg, f);
     fclose(f);
@@ -231,7 +241,8 @@ static void test_env_name_and_port(void **state)
     assert_string_equal(env, "PORTICO_OIDC_CLIENT_ID");
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(load_text("profile: dev\nserver:\n  listen: 127.0.0.1:0\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(
+        load_text("profile: dev\nserver:\n  listen: 127.0.0.1:0\n", &cfg, err, sizeof err), 0);
     config_set_bound_port(&cfg, 4321);
     assert_string_equal(cfg.server.public_url, "http://127.0.0.1:4321");
     char origin[64];

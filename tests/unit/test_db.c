@@ -65,7 +65,8 @@ static void test_migrations_idempotent(void **state)
     struct db *db = db_thread();
     assert_int_equal(migrate_run(db), 0);
     struct db_result *res = NULL;
-    assert_int_equal(db_query(db, "SELECT MAX(version) FROM schema_migrations", DB_NOARGS, &res), DB_OK);
+    assert_int_equal(db_query(db, "SELECT MAX(version) FROM schema_migrations", DB_NOARGS, &res),
+                     DB_OK);
     assert_int_equal(db_get_int(res, 0, 0), migrate_latest());
     db_result_free(res);
     assert_true(migrate_latest() >= 1);
@@ -75,11 +76,14 @@ static void test_params_and_types(void **state)
 {
     (void)state;
     struct db *db = db_thread();
-    assert_int_equal(db_exec_script(db, "CREATE TABLE t_items (id TEXT PRIMARY KEY, n BIGINT, r DOUBLE PRECISION, s TEXT)"),
-                     DB_OK);
+    assert_int_equal(
+        db_exec_script(
+            db, "CREATE TABLE t_items (id TEXT PRIMARY KEY, n BIGINT, r DOUBLE PRECISION, s TEXT)"),
+        DB_OK);
     long affected = -1;
     assert_int_equal(db_exec(db, "INSERT INTO t_items (id, n, r, s) VALUES ($1, $2, $3, $4)",
-                             DB_ARGS(DBP_TEXT("a"), DBP_INT(9007199254740993LL), DBP_REAL(0.25), DBP_TEXT("x'); DROP TABLE t_items; --")),
+                             DB_ARGS(DBP_TEXT("a"), DBP_INT(9007199254740993LL), DBP_REAL(0.25),
+                                     DBP_TEXT("x'); DROP TABLE t_items; --")),
                              &affected),
                      DB_OK);
     assert_int_equal(affected, 1);
@@ -87,9 +91,10 @@ static void test_params_and_types(void **state)
                              DB_ARGS(DBP_TEXT("b"), DBP_NULL, DBP_NULL, DBP_TEXT(NULL)), NULL),
                      DB_OK);
     struct db_result *res = NULL;
-    assert_int_equal(db_query(db, "SELECT id, n, r, s FROM t_items WHERE id = $1 OR id = $1 || 'zz' ORDER BY id",
-                              DB_ARGS(DBP_TEXT("a")), &res),
-                     DB_OK);
+    assert_int_equal(
+        db_query(db, "SELECT id, n, r, s FROM t_items WHERE id = $1 OR id = $1 || 'zz' ORDER BY id",
+                 DB_ARGS(DBP_TEXT("a")), &res),
+        DB_OK);
     assert_int_equal(db_rows(res), 1);
     assert_int_equal(db_cols(res), 4);
     assert_string_equal(db_get(res, 0, 0), "a");
@@ -97,7 +102,9 @@ static void test_params_and_types(void **state)
     assert_true(db_get_double(res, 0, 2) == 0.25);
     assert_string_equal(db_get(res, 0, 3), "x'); DROP TABLE t_items; --");
     db_result_free(res);
-    assert_int_equal(db_query(db, "SELECT n, r, s FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("b")), &res), DB_OK);
+    assert_int_equal(
+        db_query(db, "SELECT n, r, s FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("b")), &res),
+        DB_OK);
     assert_true(db_is_null(res, 0, 0));
     assert_true(db_is_null(res, 0, 1));
     assert_null(db_get(res, 0, 2));
@@ -109,19 +116,26 @@ static void test_constraint_and_tx(void **state)
 {
     (void)state;
     struct db *db = db_thread();
-    assert_int_equal(db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("a")), NULL),
-                     DB_ERR_CONSTRAINT);
+    assert_int_equal(
+        db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("a")), NULL),
+        DB_ERR_CONSTRAINT);
     assert_int_equal(db_begin(db), DB_OK);
-    assert_int_equal(db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("tx")), NULL), DB_OK);
+    assert_int_equal(
+        db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("tx")), NULL), DB_OK);
     assert_int_equal(db_rollback(db), DB_OK);
     struct db_result *res = NULL;
-    assert_int_equal(db_query(db, "SELECT COUNT(*) FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("tx")), &res), DB_OK);
+    assert_int_equal(
+        db_query(db, "SELECT COUNT(*) FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("tx")), &res),
+        DB_OK);
     assert_int_equal(db_get_int(res, 0, 0), 0);
     db_result_free(res);
     assert_int_equal(db_begin(db), DB_OK);
-    assert_int_equal(db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("tx")), NULL), DB_OK);
+    assert_int_equal(
+        db_exec(db, "INSERT INTO t_items (id) VALUES ($1)", DB_ARGS(DBP_TEXT("tx")), NULL), DB_OK);
     assert_int_equal(db_commit(db), DB_OK);
-    assert_int_equal(db_query(db, "SELECT COUNT(*) FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("tx")), &res), DB_OK);
+    assert_int_equal(
+        db_query(db, "SELECT COUNT(*) FROM t_items WHERE id = $1", DB_ARGS(DBP_TEXT("tx")), &res),
+        DB_OK);
     assert_int_equal(db_get_int(res, 0, 0), 1);
     db_result_free(res);
     /* A syntax error is an internal error, not a crash. */
@@ -132,8 +146,10 @@ static void test_like_escape(void **state)
 {
     (void)state;
     struct db *db = db_thread();
-    db_exec(db, "INSERT INTO t_items (id, s) VALUES ($1, $2)", DB_ARGS(DBP_TEXT("p1"), DBP_TEXT("100% off")), NULL);
-    db_exec(db, "INSERT INTO t_items (id, s) VALUES ($1, $2)", DB_ARGS(DBP_TEXT("p2"), DBP_TEXT("1000 off")), NULL);
+    db_exec(db, "INSERT INTO t_items (id, s) VALUES ($1, $2)",
+            DB_ARGS(DBP_TEXT("p1"), DBP_TEXT("100% off")), NULL);
+    db_exec(db, "INSERT INTO t_items (id, s) VALUES ($1, $2)",
+            DB_ARGS(DBP_TEXT("p2"), DBP_TEXT("1000 off")), NULL);
     struct db_result *res = NULL;
     assert_int_equal(db_query(db, "SELECT id FROM t_items WHERE s LIKE $1 ESCAPE '\\' ORDER BY id",
                               DB_ARGS(DBP_TEXT("%100\\%%")), &res),
@@ -157,11 +173,16 @@ static void *writer(void *arg)
         if (i % 4 == 0) {
             /* Some writes inside explicit transactions. */
             e = db_begin(db_thread());
-            if (e == DB_OK) e = db_exec(db_thread(), "INSERT INTO t_conc (k) VALUES ($1)", DB_ARGS(DBP_TEXT(key)), NULL);
-            if (e == DB_OK) e = db_commit(db_thread());
-            else db_rollback(db_thread());
+            if (e == DB_OK)
+                e = db_exec(db_thread(), "INSERT INTO t_conc (k) VALUES ($1)",
+                            DB_ARGS(DBP_TEXT(key)), NULL);
+            if (e == DB_OK)
+                e = db_commit(db_thread());
+            else
+                db_rollback(db_thread());
         } else {
-            e = db_exec(db_thread(), "INSERT INTO t_conc (k) VALUES ($1)", DB_ARGS(DBP_TEXT(key)), NULL);
+            e = db_exec(db_thread(), "INSERT INTO t_conc (k) VALUES ($1)", DB_ARGS(DBP_TEXT(key)),
+                        NULL);
         }
         if (e != DB_OK) failures++;
     }
@@ -172,7 +193,8 @@ static void *writer(void *arg)
 static void test_concurrent_writers(void **state)
 {
     (void)state;
-    assert_int_equal(db_exec_script(db_thread(), "CREATE TABLE t_conc (k TEXT PRIMARY KEY)"), DB_OK);
+    assert_int_equal(db_exec_script(db_thread(), "CREATE TABLE t_conc (k TEXT PRIMARY KEY)"),
+                     DB_OK);
     pthread_t th[WRITERS];
     for (long i = 0; i < WRITERS; i++) pthread_create(&th[i], NULL, writer, (void *)i);
     long failures = 0;
@@ -192,9 +214,10 @@ static void test_refuses_newer_schema(void **state)
 {
     (void)state;
     struct db *db = db_thread();
-    assert_int_equal(db_exec(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                             DB_ARGS(DBP_INT(9999), DBP_TEXT("9999_future.sql"), DBP_INT(0)), NULL),
-                     DB_OK);
+    assert_int_equal(
+        db_exec(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                DB_ARGS(DBP_INT(9999), DBP_TEXT("9999_future.sql"), DBP_INT(0)), NULL),
+        DB_OK);
     assert_int_equal(migrate_run(db), -1);
     db_exec(db, "DELETE FROM schema_migrations WHERE version = $1", DB_ARGS(DBP_INT(9999)), NULL);
     assert_int_equal(migrate_run(db), 0);
@@ -207,12 +230,16 @@ static void test_gap_is_applied(void **state)
     (void)state;
     struct db *db = db_thread();
     /* Forget 005 while 006 stays recorded: 005 is now a gap below the newest. */
-    assert_int_equal(db_exec_script(db, "DROP INDEX audit_events_tenant; DROP INDEX audit_events_path"), DB_OK);
-    assert_int_equal(db_exec(db, "DELETE FROM schema_migrations WHERE version = $1", DB_ARGS(DBP_INT(5)), NULL), DB_OK);
+    assert_int_equal(
+        db_exec_script(db, "DROP INDEX audit_events_tenant; DROP INDEX audit_events_path"), DB_OK);
+    assert_int_equal(
+        db_exec(db, "DELETE FROM schema_migrations WHERE version = $1", DB_ARGS(DBP_INT(5)), NULL),
+        DB_OK);
     assert_true(migrate_latest() > 5);
     assert_int_equal(migrate_run(db), 1);
     struct db_result *res = NULL;
-    assert_int_equal(db_query(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = $1", DB_ARGS(DBP_INT(5)), &res),
+    assert_int_equal(db_query(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
+                              DB_ARGS(DBP_INT(5)), &res),
                      DB_OK);
     assert_int_equal(db_get_int(res, 0, 0), 1);
     db_result_free(res);
@@ -233,12 +260,9 @@ static void test_pg_unreachable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_migrations_idempotent),
-        cmocka_unit_test(test_params_and_types),
-        cmocka_unit_test(test_constraint_and_tx),
-        cmocka_unit_test(test_like_escape),
-        cmocka_unit_test(test_concurrent_writers),
-        cmocka_unit_test(test_refuses_newer_schema),
+        cmocka_unit_test(test_migrations_idempotent), cmocka_unit_test(test_params_and_types),
+        cmocka_unit_test(test_constraint_and_tx),     cmocka_unit_test(test_like_escape),
+        cmocka_unit_test(test_concurrent_writers),    cmocka_unit_test(test_refuses_newer_schema),
         cmocka_unit_test(test_gap_is_applied),
     };
     int rc = cmocka_run_group_tests_name("db (sqlite)", tests, setup_sqlite, teardown);

@@ -28,8 +28,8 @@ static void test_online_recent_heartbeat(void **state)
     (void)state;
     struct config c = test_cfg();
     char reason[128];
-    assert_string_equal(gateways_status(&c, false, NOW - 3000, true, 0.01, NOW, reason, sizeof reason),
-                        "online");
+    assert_string_equal(
+        gateways_status(&c, false, NOW - 3000, true, 0.01, NOW, reason, sizeof reason), "online");
     assert_string_equal(reason, "heartbeat 3 s ago");
     /* No error rate reported yet: online. */
     assert_string_equal(gateways_status(&c, false, NOW - 500, false, 0, NOW, reason, sizeof reason),
@@ -42,20 +42,23 @@ static void test_offline_after_window(void **state)
     (void)state;
     struct config c = test_cfg();
     char reason[128];
-    assert_string_equal(gateways_status(&c, false, NOW - 97000, true, 0.0, NOW, reason, sizeof reason),
-                        "offline");
+    assert_string_equal(
+        gateways_status(&c, false, NOW - 97000, true, 0.0, NOW, reason, sizeof reason), "offline");
     assert_string_equal(reason, "no heartbeat for 97 s");
     /* Exactly the window is still live; one millisecond more is not. */
     assert_string_equal(gateways_status(&c, false, NOW - 90000, true, 0.0, NOW, NULL, 0), "online");
     assert_true(gateways_live(&c, NOW - 90000, NOW));
-    assert_string_equal(gateways_status(&c, false, NOW - 90001, true, 0.0, NOW, NULL, 0), "offline");
+    assert_string_equal(gateways_status(&c, false, NOW - 90001, true, 0.0, NOW, NULL, 0),
+                        "offline");
     assert_false(gateways_live(&c, NOW - 90001, NOW));
     /* Never heard from. */
-    assert_string_equal(gateways_status(&c, false, -1, false, 0, NOW, reason, sizeof reason), "offline");
+    assert_string_equal(gateways_status(&c, false, -1, false, 0, NOW, reason, sizeof reason),
+                        "offline");
     assert_string_equal(reason, "no heartbeat received");
     assert_false(gateways_live(&c, -1, NOW));
     /* Offline wins over a high error rate. */
-    assert_string_equal(gateways_status(&c, false, NOW - 100000, true, 0.5, NOW, NULL, 0), "offline");
+    assert_string_equal(gateways_status(&c, false, NOW - 100000, true, 0.5, NOW, NULL, 0),
+                        "offline");
 }
 
 static void test_degraded(void **state)
@@ -63,8 +66,8 @@ static void test_degraded(void **state)
     (void)state;
     struct config c = test_cfg();
     char reason[128];
-    assert_string_equal(gateways_status(&c, false, NOW - 1000, true, 0.08, NOW, reason, sizeof reason),
-                        "degraded");
+    assert_string_equal(
+        gateways_status(&c, false, NOW - 1000, true, 0.08, NOW, reason, sizeof reason), "degraded");
     assert_string_equal(reason, "error rate 8.0% above 5.0%");
     /* At the threshold is not above it. */
     assert_string_equal(gateways_status(&c, false, NOW - 1000, true, 0.05, NOW, NULL, 0), "online");
@@ -75,8 +78,9 @@ static void test_maintenance_wins(void **state)
     (void)state;
     struct config c = test_cfg();
     char reason[128];
-    assert_string_equal(gateways_status(&c, true, NOW - 1000, true, 0.9, NOW, reason, sizeof reason),
-                        "maintenance");
+    assert_string_equal(
+        gateways_status(&c, true, NOW - 1000, true, 0.9, NOW, reason, sizeof reason),
+        "maintenance");
     assert_string_equal(reason, "in maintenance");
     assert_string_equal(gateways_status(&c, true, -1, false, 0, NOW, NULL, 0), "maintenance");
 }
@@ -87,8 +91,8 @@ static void test_clock_ahead(void **state)
     struct config c = test_cfg();
     char reason[128];
     /* A heartbeat stamped by a replica whose clock runs ahead. */
-    assert_string_equal(gateways_status(&c, false, NOW + 2000, false, 0, NOW, reason, sizeof reason),
-                        "online");
+    assert_string_equal(
+        gateways_status(&c, false, NOW + 2000, false, 0, NOW, reason, sizeof reason), "online");
     assert_string_equal(reason, "heartbeat 0 s ago");
 }
 
@@ -105,8 +109,8 @@ static void test_mode_normalisation(void **state)
         assert_int_equal(gateways_normalize_mode(ok[i][0], m, sizeof m), 0);
         assert_string_equal(m, ok[i][1]);
     }
-    static const char *const bad[] = {"", "kong", "edge mcp", "edge--mcp", "sidecars",
-                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    static const char *const bad[] = {
+        "", "kong", "edge mcp", "edge--mcp", "sidecars", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(gateways_normalize_mode(bad[i], m, sizeof m), -1);
     assert_int_equal(gateways_normalize_mode(NULL, m, sizeof m), -1);

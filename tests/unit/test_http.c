@@ -35,8 +35,9 @@ static void test_normalize_rejects(void **state)
 {
     (void)state;
     char out[64];
-    const char *bad[] = {"", "v1", "/a/../b", "/..", "/a/./b", "/a\\b", "/a\x01", "/a/..",
-                         "/a/%2e%2e/b" /* still encoded: allowed, but harmless */};
+    const char *bad[] = {
+        "",      "v1",     "/a/../b", "/..",        "/a/./b",
+        "/a\\b", "/a\x01", "/a/..",   "/a/%2e%2e/b" /* still encoded: allowed, but harmless */};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0] - 1; i++)
         assert_int_equal(http_path_normalize(bad[i], out, sizeof out), -1);
     assert_int_equal(http_path_normalize(bad[8], out, sizeof out), 0);
@@ -85,17 +86,20 @@ static void test_route_table(void **state)
         for (size_t j = 0; j < i; j++) {
             if (strcmp(t[i].method, t[j].method) != 0) continue;
             assert_false(http_route_match(t[j].pattern, t[i].pattern, params, &n) &&
-                         strchr(t[i].pattern, '{') == NULL && strcmp(t[i].pattern, t[j].pattern) == 0);
+                         strchr(t[i].pattern, '{') == NULL &&
+                         strcmp(t[i].pattern, t[j].pattern) == 0);
         }
         /* Gateway routes never rely on user credentials, public ones need no perms. */
         if (t[i].flags & ROUTE_PUBLIC) assert_int_equal(t[i].perms, PERM_NONE);
-        if (strncmp(t[i].pattern, "/v1/internal/", 13) == 0) assert_true(t[i].flags & ROUTE_GATEWAY);
+        if (strncmp(t[i].pattern, "/v1/internal/", 13) == 0)
+            assert_true(t[i].flags & ROUTE_GATEWAY);
     }
     /* The fixed /v1/gateways/events is matched before /v1/gateways/{id}. */
     size_t events = count, byid = count;
     for (size_t i = 0; i < count; i++) {
         if (strcmp(t[i].pattern, "/v1/gateways/events") == 0) events = i;
-        if (strcmp(t[i].pattern, "/v1/gateways/{id}") == 0 && strcmp(t[i].method, "GET") == 0) byid = i;
+        if (strcmp(t[i].pattern, "/v1/gateways/{id}") == 0 && strcmp(t[i].method, "GET") == 0)
+            byid = i;
     }
     assert_true(events < byid);
 }
@@ -113,10 +117,8 @@ static void test_media_is(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalize_ok),
-        cmocka_unit_test(test_normalize_rejects),
-        cmocka_unit_test(test_route_match),
-        cmocka_unit_test(test_route_table),
+        cmocka_unit_test(test_normalize_ok), cmocka_unit_test(test_normalize_rejects),
+        cmocka_unit_test(test_route_match),  cmocka_unit_test(test_route_table),
         cmocka_unit_test(test_media_is),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

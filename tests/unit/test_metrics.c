@@ -25,22 +25,21 @@ static void test_histogram_rendering(void **state)
     strbuf_init(&b, 65536);
     render_histogram(&b, "x_seconds", "apis.get", per, 12345678);
     assert_false(b.failed);
-    const char *want =
-        "x_seconds_bucket{route=\"apis.get\",le=\"0.001\"} 1\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"0.005\"} 1\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"0.01\"} 3\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"0.025\"} 3\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"0.05\"} 3\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"0.1\"} 3\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"0.25\"} 3\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"0.5\"} 3\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"1\"} 6\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"2.5\"} 6\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"5\"} 6\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"10\"} 6\n"
-        "x_seconds_bucket{route=\"apis.get\",le=\"+Inf\"} 7\n"
-        "x_seconds_sum{route=\"apis.get\"} 12.345678\n"
-        "x_seconds_count{route=\"apis.get\"} 7\n";
+    const char *want = "x_seconds_bucket{route=\"apis.get\",le=\"0.001\"} 1\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"0.005\"} 1\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"0.01\"} 3\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"0.025\"} 3\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"0.05\"} 3\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"0.1\"} 3\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"0.25\"} 3\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"0.5\"} 3\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"1\"} 6\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"2.5\"} 6\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"5\"} 6\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"10\"} 6\n"
+                       "x_seconds_bucket{route=\"apis.get\",le=\"+Inf\"} 7\n"
+                       "x_seconds_sum{route=\"apis.get\"} 12.345678\n"
+                       "x_seconds_count{route=\"apis.get\"} 7\n";
     assert_string_equal(b.data, want);
     strbuf_cleanup(&b);
 }
@@ -95,11 +94,12 @@ static void test_request_counter_labels_are_bounded(void **state)
     strbuf_init(&b, 1 << 20);
     render_requests(&b);
     assert_false(b.failed);
-    assert_non_null(strstr(b.data,
-        "portico_http_requests_total{route=\"unmatched\",method=\"OTHER\",status_class=\"4xx\"} 1\n"));
-    assert_non_null(strstr(b.data,
-        "portico_http_requests_total{route=\"unmatched\",method=\"OTHER\",status_class=\"5xx\"} 1\n"));
-    assert_non_null(strstr(b.data, "portico_http_request_duration_seconds_count{route=\"unmatched\"} 2\n"));
+    assert_non_null(strstr(b.data, "portico_http_requests_total{route=\"unmatched\",method="
+                                   "\"OTHER\",status_class=\"4xx\"} 1\n"));
+    assert_non_null(strstr(b.data, "portico_http_requests_total{route=\"unmatched\",method="
+                                   "\"OTHER\",status_class=\"5xx\"} 1\n"));
+    assert_non_null(
+        strstr(b.data, "portico_http_request_duration_seconds_count{route=\"unmatched\"} 2\n"));
     assert_non_null(strstr(b.data, "# TYPE portico_http_request_duration_seconds histogram\n"));
     assert_null(strstr(b.data, "BREW"));
     strbuf_cleanup(&b);

@@ -36,9 +36,10 @@ static void test_yaml_scalars(void **state)
                     "i: hello world\nj: 3.0\nk: 1e3\nl: 0x10\nm: 12345678901234567890\n"
                     "200: ok\nn: !!str 5\no:\n");
     assert_non_null(j);
-    assert_json(j, "{\"a\":1,\"b\":-2.5,\"c\":true,\"d\":null,\"e\":null,\"f\":\"1\",\"g\":\"true\","
-                   "\"h\":\"1.0.0\",\"i\":\"hello world\",\"j\":3,\"k\":1000,\"l\":\"0x10\","
-                   "\"m\":\"12345678901234567890\",\"200\":\"ok\",\"n\":\"5\",\"o\":null}");
+    assert_json(j,
+                "{\"a\":1,\"b\":-2.5,\"c\":true,\"d\":null,\"e\":null,\"f\":\"1\",\"g\":\"true\","
+                "\"h\":\"1.0.0\",\"i\":\"hello world\",\"j\":3,\"k\":1000,\"l\":\"0x10\","
+                "\"m\":\"12345678901234567890\",\"200\":\"ok\",\"n\":\"5\",\"o\":null}");
     cJSON_Delete(j);
     j = yaml("- a\n- [1, 2]\n- {x: y}\n- - nested\n");
     assert_json(j, "[\"a\",[1,2],{\"x\":\"y\"},[\"nested\"]]");
@@ -122,7 +123,8 @@ static void test_validate(void **state)
     check_invalid("openapi: 3.0.0\ninfo: {title: t}", "info.version: is required");
     check_invalid("openapi: 3.0.0\ninfo: {title: t, version: 1.5}",
                   "info.version: must be a string (quote it in YAML, e.g. \"1.0\")");
-    check_invalid("openapi: 3.0.0\ninfo: {title: '', version: '1'}", "info.title: must not be empty");
+    check_invalid("openapi: 3.0.0\ninfo: {title: '', version: '1'}",
+                  "info.title: must not be empty");
     check_invalid("openapi: 3.0.0\ninfo: {title: t, version: '1'}", "paths: is required");
     check_invalid("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: []",
                   "paths: must be an object");

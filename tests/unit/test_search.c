@@ -28,7 +28,7 @@ static void test_escape(void **state)
     check_escape("a_b", "a\\_b");
     check_escape("back\\slash", "back\\\\slash");
     check_escape("50%_off", "50\\%\\_off");
-    check_escape("\\%", "\\\\\\%");     /* backslash first: \ → \\, then % → \% */
+    check_escape("\\%", "\\\\\\%"); /* backslash first: \ → \\, then % → \% */
     check_escape("\\_\\", "\\\\\\_\\\\");
     check_escape("%%__", "\\%\\%\\_\\_");
     check_escape("plain", "plain");
@@ -77,7 +77,8 @@ static void test_parse_words(void **state)
     search_query_cleanup(&q);
 
     /* Non-breaking space is not a separator: it is a literal character. */
-    raw = "a\xc2\xa0" "b";
+    raw = "a\xc2\xa0"
+          "b";
     assert_int_equal(search_query_parse(raw, strlen(raw), &q, err), 0);
     assert_int_equal(q.nwords, 1);
     search_query_cleanup(&q);

@@ -152,9 +152,9 @@ static void test_config_secret_rules(void **state)
     assert_non_null(strstr(err, "session.cookie_secret: is required with profile live"));
 
     memset(err, 0, sizeof err);
-    assert_int_equal(load_yaml("profile: dev\nsession:\n  cookie_secret: too-short\n", &cfg, err,
-                               sizeof err),
-                     -1);
+    assert_int_equal(
+        load_yaml("profile: dev\nsession:\n  cookie_secret: too-short\n", &cfg, err, sizeof err),
+        -1);
     assert_non_null(strstr(err, "session.cookie_secret: must be at least 32 bytes"));
 
     memset(err, 0, sizeof err);
@@ -168,19 +168,21 @@ static void test_config_secret_rules(void **state)
     assert_string_not_equal(first, cfg.session.cookie_secret); /* random each start */
     config_free(&cfg);
 
-    assert_int_equal(load_yaml("profile: live\nsession:\n  cookie_secret: " SECRET "\n", &cfg, err,
-                               sizeof err),
-                     0);
+    assert_int_equal(
+        load_yaml("profile: live\nsession:\n  cookie_secret: " SECRET "\n", &cfg, err, sizeof err),
+        0);
     assert_false(cfg.cookie_secret_generated);
     assert_string_equal(cfg.session.cookie_secret, SECRET);
     assert_true(cfg.session.cookie_secure); /* default */
     assert_int_equal(cfg.session.ttl_seconds, 28800);
     config_free(&cfg);
 
-    assert_int_equal(load_yaml("profile: dev\nsession:\n  ttl_seconds: 1\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(load_yaml("profile: dev\nsession:\n  ttl_seconds: 1\n", &cfg, err, sizeof err),
+                     0);
     config_free(&cfg);
     memset(err, 0, sizeof err);
-    assert_int_equal(load_yaml("profile: dev\nsession:\n  ttl_seconds: 0\n", &cfg, err, sizeof err), -1);
+    assert_int_equal(load_yaml("profile: dev\nsession:\n  ttl_seconds: 0\n", &cfg, err, sizeof err),
+                     -1);
     assert_non_null(strstr(err, "session.ttl_seconds"));
     rm_tmp();
 }
@@ -213,7 +215,8 @@ static void token_of(const char *line, char *out, size_t n)
 static long count_sessions(void)
 {
     struct db_result *res = NULL;
-    assert_int_equal(db_query(db_thread(), "SELECT COUNT(*) FROM sessions", DB_NOARGS, &res), DB_OK);
+    assert_int_equal(db_query(db_thread(), "SELECT COUNT(*) FROM sessions", DB_NOARGS, &res),
+                     DB_OK);
     long n = (long)db_get_int(res, 0, 0);
     db_result_free(res);
     return n;
@@ -239,8 +242,9 @@ static void test_create_and_lookup(void **state)
     char hash[65];
     token_hash(SECRET, token, hash);
     struct db_result *res = NULL;
-    assert_int_equal(db_query(db_thread(), "SELECT id_hash, expires_at - created_at, auth_type FROM sessions "
-                                           "WHERE id_hash = $1",
+    assert_int_equal(db_query(db_thread(),
+                              "SELECT id_hash, expires_at - created_at, auth_type FROM sessions "
+                              "WHERE id_hash = $1",
                               DB_ARGS(DBP_TEXT(hash)), &res),
                      DB_OK);
     assert_int_equal(db_rows(res), 1);
@@ -283,7 +287,7 @@ static void test_expiry_and_purge(void **state)
     long before = count_sessions();
     assert_int_equal(lookup_with(&o, token, now + 59999, &q), 0);
     assert_int_equal(lookup_with(&o, token, now + 60000, &q), 1); /* absolute TTL */
-    assert_int_equal(count_sessions(), before - 1);                /* and deleted */
+    assert_int_equal(count_sessions(), before - 1);               /* and deleted */
     assert_int_equal(lookup_with(&o, token, now, &q), 1);
 
     /* Purge removes only expired rows. */
@@ -336,7 +340,8 @@ static void test_session_ends_with_its_key(void **state)
     assert_int_equal(lookup_with(&o, token, util_now_ms(), &q), 1);
 
     /* Expired key: same. */
-    assert_int_equal(apikeys_create("sess-key2", "viewer", "acme", util_now_ms() + 5000, "t", key, id), 0);
+    assert_int_equal(
+        apikeys_create("sess-key2", "viewer", "acme", util_now_ms() + 5000, "t", key, id), 0);
     assert_int_equal(apikeys_lookup(key, &p), 0);
     assert_int_equal(create_with(&o, &p, NULL, util_now_ms(), line, sizeof line), DB_OK);
     token_of(line, token, sizeof token);
@@ -348,10 +353,8 @@ int main(void)
 {
     log_set_level(LOG_ERROR);
     const struct CMUnitTest pure[] = {
-        cmocka_unit_test(test_cookie_lines),
-        cmocka_unit_test(test_token_shape),
-        cmocka_unit_test(test_token_hash_is_keyed),
-        cmocka_unit_test(test_failed_subject),
+        cmocka_unit_test(test_cookie_lines),        cmocka_unit_test(test_token_shape),
+        cmocka_unit_test(test_token_hash_is_keyed), cmocka_unit_test(test_failed_subject),
         cmocka_unit_test(test_config_secret_rules),
     };
     const struct CMUnitTest db[] = {

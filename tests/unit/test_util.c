@@ -24,8 +24,13 @@ static void test_time(void **state)
     assert_int_equal(util_time_parse("2026-11-22T09:00:00+01:00", &ms), 0);
     assert_int_equal(ms, 1795334400000LL);
     assert_int_equal(util_time_parse("2026-11-22T08:00:00Z", &ms), 0);
-    const char *bad[] = {"", "2026-11-22", "2026-13-01T00:00:00Z", "2026-11-22T08:00:00",
-                         "2026-11-22T08:00:00Zjunk", "2026-11-22T25:00:00Z", "yesterday"};
+    const char *bad[] = {"",
+                         "2026-11-22",
+                         "2026-13-01T00:00:00Z",
+                         "2026-11-22T08:00:00",
+                         "2026-11-22T08:00:00Zjunk",
+                         "2026-11-22T25:00:00Z",
+                         "yesterday"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(util_time_parse(bad[i], &ms), -1);
 }
@@ -38,7 +43,8 @@ static void test_parse_int(void **state)
     assert_int_equal(v, 42);
     assert_int_equal(util_parse_int("-3", -5, 5, &v), 0);
     assert_int_equal(v, -3);
-    const char *bad[] = {"", "4x", " 4", "4 ", "0x10", "101", "0", "99999999999999999999", "+", "-"};
+    const char *bad[] = {"",  "4x", " 4", "4 ", "0x10", "101", "0", "99999999999999999999",
+                         "+", "-"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(util_parse_int(bad[i], 1, 100, &v), -1);
     double d;
@@ -53,9 +59,9 @@ static void test_utf8(void **state)
     (void)state;
     assert_true(util_utf8_valid("Café", strlen("Café")));
     assert_false(util_utf8_valid("\xff\xfe", 2));
-    assert_false(util_utf8_valid("\xc0\xaf", 2));         /* overlong */
-    assert_false(util_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-    assert_false(util_utf8_valid("\xe2\x82", 2));         /* truncated */
+    assert_false(util_utf8_valid("\xc0\xaf", 2));     /* overlong */
+    assert_false(util_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    assert_false(util_utf8_valid("\xe2\x82", 2));     /* truncated */
     assert_int_equal(util_utf8_len("Café", strlen("Café")), 4);
     char *l = util_utf8_lower("CAFÉ Über ΑΒΓ ДОМ");
     assert_string_equal(l, "café über αβγ дом");
@@ -116,8 +122,9 @@ static void test_crypto(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time),     cmocka_unit_test(test_parse_int), cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_strbuf),   cmocka_unit_test(test_crypto),
+        cmocka_unit_test(test_time),   cmocka_unit_test(test_parse_int),
+        cmocka_unit_test(test_utf8),   cmocka_unit_test(test_strbuf),
+        cmocka_unit_test(test_crypto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
