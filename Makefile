@@ -34,7 +34,7 @@ FUZZ_DIR := build/fuzz
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all build ui run test test-unit test-api test-api-sqlite test-api-pg test-e2e test-ui \
-        asan format format-check verify lint-c banned clean deps bench fuzz leakcheck docker \
+        asan format format-check verify verify-static lint-c banned clean deps bench fuzz leakcheck docker \
         docker-check fuzz-build fuzz-bins test-fuzz
 
 all: ui build
@@ -173,10 +173,16 @@ banned:
 lint-c:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -Iinclude server/ embed/
+	clang-tidy --quiet server/*.c embed/*.c -- -Iinclude -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE \
+	  $(shell pkg-config --cflags $(PKGS)) 2>/dev/null
 
-verify: format-check banned lint-c
-	@cd ui && npm run lint && npm run typecheck
-	$(MAKE) test
+# Static checks: formatting, banned functions, cppcheck, UI lint and types.
+verify-static: format-check banned lint-c
+	@cd ui && npm run --silent lint && npm run --silent typecheck
+
+# Everything: the static checks, then the whole test suite.
+verify: verify-static
+	@$(MAKE) --no-print-directory test
 
 bench: build
 	@bash bench/run.sh

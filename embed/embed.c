@@ -25,7 +25,7 @@ struct file {
 static struct file *files;
 static size_t nfiles, capfiles;
 
-static void die(const char *msg, const char *arg)
+__attribute__((noreturn)) static void die(const char *msg, const char *arg)
 {
     fprintf(stderr, "embed: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
     exit(1);
@@ -208,5 +208,7 @@ int main(int argc, char **argv)
     fprintf(o, "};\nconst size_t %s_count = %zu;\n", sym, nfiles);
     if (fclose(o) != 0) die("cannot write", tmp);
     if (rename(tmp, outpath) != 0) die("cannot rename", tmp);
+    free(lens);
+    free(gzlens);
     return 0;
 }

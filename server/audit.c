@@ -351,7 +351,7 @@ static struct audit_event *event_from(const struct req *r, const char *kind)
     ev->status = r->status;
     if (r->start_us > 0) {
         int64_t us = util_mono_us() - r->start_us;
-        ev->duration_ms = us > 0 ? (double)(us / 10) / 100.0 : 0.0;
+        ev->duration_ms = us > 0 ? (double)us / 1000.0 : 0.0;
     }
     copy_clean(ev->kind, sizeof ev->kind, kind);
     copy_clean(ev->request_id, sizeof ev->request_id, r->request_id);
@@ -672,8 +672,8 @@ static int parse_filters(struct req *r, struct audit_filter *f)
     if (filter_param(r, "principal", f->principal, sizeof f->principal,
                      "must be at most 255 bytes of text") < 0)
         return r->status;
-    if ((rc = filter_param(r, "method", f->method, sizeof f->method,
-                           "must be an HTTP method such as GET")) < 0)
+    if (filter_param(r, "method", f->method, sizeof f->method,
+                     "must be an HTTP method such as GET") < 0)
         return r->status;
     for (char *p = f->method; *p; p++) {
         if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 'a' + 'A');

@@ -1243,8 +1243,13 @@ static cJSON *import_body(const cJSON *doc, const char *text, bool is_yaml, char
     if (!b) goto oom;
     cJSON_AddStringToObject(b, "name", title->valuestring);
     cJSON_AddStringToObject(b, "version", version->valuestring);
-    if (cJSON_IsString(desc)) cJSON_AddStringToObject(b, "description", desc->valuestring);
-    if (cJSON_IsString(cat)) cJSON_AddStringToObject(b, "category", cat->valuestring);
+    /* cJSON_IsString(NULL) is false: the analyzer cannot see it. */
+    if (cJSON_IsString(desc))
+        cJSON_AddStringToObject(b, "description",
+                                desc->valuestring); // NOLINT(clang-analyzer-core.NullDereference)
+    if (cJSON_IsString(cat))
+        cJSON_AddStringToObject(b, "category",
+                                cat->valuestring); // NOLINT(clang-analyzer-core.NullDereference)
     cJSON *tl = cJSON_AddArrayToObject(b, "tags");
     const cJSON *t;
     int i = 0;

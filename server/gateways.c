@@ -1053,9 +1053,10 @@ int gateways_handle_get(struct req *r)
     int64_t last = int_or(res, 0, C_LAST_HB, -1);
     if (last < 0)
         cJSON_AddNullToObject(o, "seconds_since_heartbeat");
-    else
-        cJSON_AddNumberToObject(o, "seconds_since_heartbeat",
-                                (double)((now > last ? now - last : 0) / 1000));
+    else {
+        int64_t whole_seconds = (now > last ? now - last : 0) / 1000;
+        cJSON_AddNumberToObject(o, "seconds_since_heartbeat", (double)whole_seconds);
+    }
     if (db_is_null(res, 0, C_PREV_HB)) {
         cJSON_AddNullToObject(o, "previous_health");
     } else {

@@ -708,7 +708,8 @@ static enum role map_roles(const cJSON *claims, bool *found)
     const cJSON *v = jwt_claim_path(claims, cfg->oidc.roles_claim);
     enum role best = ROLE_NONE;
     *found = v != NULL;
-    if (cJSON_IsString(v)) return role_of(v->valuestring);
+    if (cJSON_IsString(v))
+        return role_of(v->valuestring); // NOLINT(clang-analyzer-core.NullDereference)
     const cJSON *item;
     if (cJSON_IsArray(v)) {
         cJSON_ArrayForEach(item, v)
