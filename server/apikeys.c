@@ -425,9 +425,7 @@ int apikeys_handle_list(struct req *r)
     out = cJSON_CreateObject();
     cJSON *items = cJSON_AddArrayToObject(out, "items");
     for (size_t i = 0; i < db_rows(rows); i++) cJSON_AddItemToArray(items, key_json(rows, i));
-    cJSON_AddNumberToObject(out, "total", (double)(db_rows(count) ? db_get_int(count, 0, 0) : 0));
-    cJSON_AddNumberToObject(out, "page", (double)page);
-    cJSON_AddNumberToObject(out, "page_size", (double)page_size);
+    json_add_paging(out, (db_rows(count) ? db_get_int(count, 0, 0) : 0), page, page_size);
     rc = http_send_json_take(r, 200, out);
 out:
     db_result_free(rows);

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "portico/audit.h"
+#include "portico/auth.h"
 
 #include <cJSON.h>
 #include <pthread.h>
@@ -147,18 +148,6 @@ static void copy_clean(char *dst, size_t n, const char *src)
         }
     }
     dst[o] = '\0';
-}
-
-static const char *auth_type_name(enum auth_type t)
-{
-    switch (t) {
-    case AUTH_SESSION: return "session";
-    case AUTH_API_KEY: return "api_key";
-    case AUTH_JWT: return "jwt";
-    case AUTH_GATEWAY: return "gateway";
-    case AUTH_ANONYMOUS: return "anonymous";
-    default: return "none";
-    }
 }
 
 /* Percent-decodes a query parameter name ('+' is a space), lower-cases ASCII. */
@@ -845,9 +834,7 @@ int audit_handle_list(struct req *r)
     root = cJSON_CreateObject();
     cJSON *items = cJSON_AddArrayToObject(root, "items");
     for (size_t i = 0; i < db_rows(res); i++) cJSON_AddItemToArray(items, event_json(res, i));
-    cJSON_AddNumberToObject(root, "total", (double)db_get_int(cnt, 0, 0));
-    cJSON_AddNumberToObject(root, "page", (double)page);
-    cJSON_AddNumberToObject(root, "page_size", (double)page_size);
+    json_add_paging(root, db_get_int(cnt, 0, 0), page, page_size);
     rc = http_send_json_take(r, 200, root);
 out:
     where_cleanup(&w);

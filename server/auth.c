@@ -175,7 +175,7 @@ int auth_check_csrf(struct req *r)
     return 0;
 }
 
-static const char *auth_type_name(enum auth_type t)
+const char *auth_type_name(enum auth_type t)
 {
     switch (t) {
     case AUTH_SESSION: return "session";

@@ -920,9 +920,7 @@ static int send_list(struct req *r, bool management)
                 rc = http_send_db_error(r, e);
                 goto out;
             }
-            cJSON_AddNumberToObject(root, "total", (double)res.total);
-            cJSON_AddNumberToObject(root, "page", (double)lp.page);
-            cJSON_AddNumberToObject(root, "page_size", (double)lp.page_size);
+            json_add_paging(root, res.total, lp.page, lp.page_size);
             cJSON *facets = cJSON_AddObjectToObject(root, "facets");
             cJSON_AddItemToObject(facets, "categories", res.categories);
             cJSON_AddItemToObject(facets, "tags", res.tags);
@@ -956,9 +954,7 @@ static int send_list(struct req *r, bool management)
         cJSON_AddItemToArray(items, api_to_json(&a, false));
         api_cleanup(&a);
     }
-    cJSON_AddNumberToObject(root, "total", (double)db_get_int(count, 0, 0));
-    cJSON_AddNumberToObject(root, "page", (double)lp.page);
-    cJSON_AddNumberToObject(root, "page_size", (double)lp.page_size);
+    json_add_paging(root, db_get_int(count, 0, 0), lp.page, lp.page_size);
     cJSON *facets = cJSON_AddObjectToObject(root, "facets");
     cJSON_AddItemToObject(facets, "categories", facet_object(cats));
     cJSON_AddItemToObject(facets, "tags", facet_object(tags));

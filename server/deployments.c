@@ -110,9 +110,7 @@ int deployments_handle_list(struct req *r)
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "items");
     for (size_t i = 0; i < db_rows(rows); i++) cJSON_AddItemToArray(arr, item_from_row(rows, i));
-    cJSON_AddNumberToObject(o, "total", (double)db_get_int(total, 0, 0));
-    cJSON_AddNumberToObject(o, "page", (double)page);
-    cJSON_AddNumberToObject(o, "page_size", (double)page_size);
+    json_add_paging(o, db_get_int(total, 0, 0), page, page_size);
     rc = http_send_json_take(r, 200, o);
 out:
     strbuf_cleanup(&where);

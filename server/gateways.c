@@ -950,9 +950,7 @@ int gateways_handle_list(struct req *r)
     cJSON *arr = cJSON_AddArrayToObject(o, "items");
     for (size_t i = 0; i < db_rows(items); i++)
         cJSON_AddItemToArray(arr, item_from_row(cfg, items, i, now));
-    cJSON_AddNumberToObject(o, "total", (double)db_get_int(total, 0, 0));
-    cJSON_AddNumberToObject(o, "page", (double)page);
-    cJSON_AddNumberToObject(o, "page_size", (double)page_size);
+    json_add_paging(o, db_get_int(total, 0, 0), page, page_size);
     cJSON *c = cJSON_AddObjectToObject(o, "counts");
     int64_t all = db_get_int(counts, 0, 0), maint = db_get_int(counts, 0, 1),
             off = db_get_int(counts, 0, 2), deg = db_get_int(counts, 0, 3);

@@ -217,7 +217,8 @@ static bool depth_ok(const char *s, size_t len)
 
 cJSON *json_parse(const char *text, size_t len)
 {
-    if (!text || !depth_ok(text, len)) return NULL;
+    /* cJSON skips a NUL as whitespace: a body with one is never valid JSON. */
+    if (!text || memchr(text, '\0', len) || !depth_ok(text, len)) return NULL;
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!j) return NULL;
@@ -248,4 +249,11 @@ void json_add_time(cJSON *obj, const char *key, int64_t ms)
     char buf[32];
     util_time_format(ms, buf);
     cJSON_AddStringToObject(obj, key, buf);
+}
+
+void json_add_paging(cJSON *root, int64_t total, long page, long page_size)
+{
+    cJSON_AddNumberToObject(root, "total", (double)total);
+    cJSON_AddNumberToObject(root, "page", (double)page);
+    cJSON_AddNumberToObject(root, "page_size", (double)page_size);
 }

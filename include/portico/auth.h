@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "portico/http.h"
+
 struct config;
 struct req;
 
@@ -28,6 +30,9 @@ int auth_gateway(struct req *r);
 int auth_check_csrf(struct req *r);
 /* True when the request's Origin header is absent or equals the public origin. */
 bool auth_origin_ok(struct req *r);
+
+/* "session", "api_key", "jwt", "gateway", "anonymous" or "none". */
+const char *auth_type_name(enum auth_type t);
 
 /* GET /v1/auth/config and GET /v1/whoami. */
 int auth_handle_config(struct req *r);
