@@ -34,6 +34,8 @@ for s in "${scripts[@]}"; do
   rm -f "$BENCH_RESULTS/$name.summary"
   echo "bench: running $name" >&2
   if ! bash "$s"; then failed+=("$name"); fi
+  # Scripts that write only a results table get their summary rows derived.
+  [ -f "$BENCH_RESULTS/$name.summary" ] || node "$here/lib/summarize.mjs" "$BENCH_RESULTS" "$name"
 done
 
 {
