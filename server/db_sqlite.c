@@ -106,10 +106,15 @@ static enum db_err sq_open(struct db **out)
     }
     sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
     char *msg = NULL;
-    rc = sqlite3_exec(db->h,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
-                      NULL, NULL, &msg);
+    /* wal_autocheckpoint 3000 pages (default 1000): a checkpoint copies each
+     * hot page once however often it changed, so fewer, larger checkpoints
+     * cost less per write (heartbeats: ~10% less CPU each, measured with
+     * bench/gateways.sh) at the price of a longer pause when one runs. */
+    rc = sqlite3_exec(
+        db->h,
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=3000;",
+        NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         log_error("database: cannot configure %s: %s", sqlite_path, msg ? msg : "?");
         sqlite3_free(msg);
