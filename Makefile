@@ -87,7 +87,7 @@ $(BUILD)/libportico.a: $(LIBOBJS) $(GENOBJS)
 
 # Unit tests reach static functions by including the module's .c file;
 # the archive supplies everything else.
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libportico.a | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(BUILD)/libportico.a | $(BUILD)/tests
 	$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -Wno-unused-function -o $@ $< \
 	  $(BUILD)/libportico.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
@@ -162,10 +162,10 @@ leakcheck:
 	@echo "leakcheck: no leaks"
 
 format:
-	clang-format -i server/*.c include/portico/*.h embed/*.c tests/unit/*.c tests/fuzz/*.c
+	clang-format -i server/*.c include/portico/*.h embed/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
 format-check:
-	clang-format --dry-run --Werror server/*.c include/portico/*.h embed/*.c tests/unit/*.c tests/fuzz/*.c
+	clang-format --dry-run --Werror server/*.c include/portico/*.h embed/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
 banned:
 	@bash scripts/banned.sh

@@ -16,50 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "portico/migrate.h"
-
-static char tmpdir[64];
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-/* A fresh SQLite database with the schema, for the db tests. */
-static int setup_db(void **state)
-{
-    static struct config cfg;
-    char cfgpath[128], yaml[256];
-    util_copy(tmpdir, sizeof tmpdir, "/tmp/portico-unit-apikeys-XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
-    snprintf(cfgpath, sizeof cfgpath, "%s/p.yaml", tmpdir);
-    snprintf(yaml, sizeof yaml, "profile: dev\ndatabase:\n  sqlite_path: %s/p.db\n", tmpdir);
-    write_file(cfgpath, yaml);
-    if (config_load(cfgpath, &cfg, stderr) != 0) return -1;
-    if (db_init(&cfg) != 0 || !db_thread() || migrate_run(db_thread()) < 0) return -1;
-    *state = &cfg;
-    return 0;
-}
-
-static int teardown_db(void **state)
-{
-    db_shutdown();
-    config_free(*state);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "%s/p.db", tmpdir);
-    unlink(cmd);
-    snprintf(cmd, sizeof cmd, "%s/p.db-wal", tmpdir);
-    unlink(cmd);
-    snprintf(cmd, sizeof cmd, "%s/p.db-shm", tmpdir);
-    unlink(cmd);
-    snprintf(cmd, sizeof cmd, "%s/p.yaml", tmpdir);
-    unlink(cmd);
-    rmdir(tmpdir);
-    return 0;
-}
+#include "unit_db.h"
 
 static void test_random_key_id(void **state)
 {
