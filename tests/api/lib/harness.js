@@ -138,7 +138,8 @@ export class Portico {
 
   // Sends SIGTERM (or `signal`) and resolves with the exit code (kills after 15 s).
   async stop(signal = 'SIGTERM') {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode) return (await this.exited).code;
+    if (!this.proc) return 0; // never started
+    if (this.proc.exitCode !== null || this.proc.signalCode) return (await this.exited).code;
     this.proc.kill(signal);
     const t = setTimeout(() => this.proc.kill('SIGKILL'), 15000);
     const { code } = await this.exited;
