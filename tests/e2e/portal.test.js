@@ -33,6 +33,16 @@ async function cardNames(page) {
   return page.getByTestId('api-card-name').allTextContents();
 }
 
+// Waits until the result cards are exactly `names` (in order), then returns
+// them; on timeout returns what is shown so the assertion reports it.
+async function waitForCards(page, names) {
+  await page.waitForFunction((want) => {
+    const got = [...document.querySelectorAll('[data-testid="api-card-name"]')].map((e) => e.textContent);
+    return JSON.stringify(got) === JSON.stringify(want);
+  }, names, { timeout: 10000 }).catch(() => {});
+  return page.getByTestId('api-card-name').allTextContents();
+}
+
 async function search(page, q) {
   await page.getByTestId('search-input').fill(q);
   // Debounced: wait for the URL to carry the query, then for the results.
@@ -50,11 +60,9 @@ test('search is literal: user_profile and 100% show exactly the right cards', as
   assert.ok(all.includes('User Profile API'));
   assert.ok(!all.includes('Draft Hidden API'), 'drafts are not in the portal');
   await search(page, 'user_profile');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="api-card"]').length === 1);
-  assert.deepEqual(await cardNames(page), ['User Profile API']);
+  assert.deepEqual(await waitForCards(page, ['User Profile API']), ['User Profile API']);
   await search(page, '100%');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="api-card"]').length === 1);
-  assert.deepEqual(await cardNames(page), ['Discounts 100% off']);
+  assert.deepEqual(await waitForCards(page, ['Discounts 100% off']), ['Discounts 100% off']);
   await screenshot(page, 'portal-search');
   assert.equal(dialogs, 0);
   assert.deepEqual(errors, []);
@@ -71,19 +79,18 @@ test('/ focuses the search box; facets filter; the URL state survives a reload',
   assert.match(await identity.textContent(), /2/);
   await identity.click();
   await page.waitForURL(/category=Identity/);
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="api-card"]').length === 2);
-  assert.deepEqual((await cardNames(page)).sort(), ['User Profile API', 'User-Profile Legacy']);
+  assert.deepEqual(await waitForCards(page, ['User Profile API', 'User-Profile Legacy']), ['User Profile API', 'User-Profile Legacy']);
   await page.locator('[data-testid="facet-tag"][data-value="legacy"]').click();
   await page.waitForURL(/tag=legacy/);
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="api-card"]').length === 1);
+  assert.deepEqual(await waitForCards(page, ['User-Profile Legacy']), ['User-Profile Legacy']);
   const url = page.url();
   await page.reload();
   await page.getByTestId('api-card').first().waitFor();
   assert.equal(page.url(), url);
-  assert.deepEqual(await cardNames(page), ['User-Profile Legacy']);
+  assert.deepEqual(await waitForCards(page, ['User-Profile Legacy']), ['User-Profile Legacy']);
   await page.goBack();
   await page.waitForURL((u) => !/tag=legacy/.test(u));
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="api-card"]').length === 2);
+  assert.deepEqual(await waitForCards(page, ['User Profile API', 'User-Profile Legacy']), ['User Profile API', 'User-Profile Legacy']);
   await context.close();
 });
 
@@ -108,7 +115,7 @@ test('a hostile API name renders as text', async () => {
   page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
   await page.goto('/portal/?q=' + encodeURIComponent('<img'));
   await page.getByTestId('api-card').first().waitFor();
-  assert.deepEqual(await cardNames(page), [XSS]);
+  assert.deepEqual(await waitForCards(page, [XSS]), [XSS]);
   assert.equal(await page.locator('img[src="x"]').count(), 0);
   await page.getByTestId('api-card-name').first().locator('a').first().click().catch(async () => page.getByTestId('api-card-name').first().click());
   await page.getByTestId('api-title').waitFor();
