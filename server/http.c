@@ -564,7 +564,11 @@ static int dispatch(struct mg_connection *conn)
         char params[HTTP_ROUTE_PARAMS_MAX][HTTP_ROUTE_PARAM_MAX];
         if (!http_route_match(t[i].pattern, r.path, params, &np)) continue;
         path_matched = true;
-        if (strcmp(t[i].method, r.method) != 0) continue;
+        /* HEAD is GET without a body (http_send drops it), except on a
+         * stream, where it is 405 (and must not fall to a later {id} route). */
+        bool head = strcmp(r.method, "HEAD") == 0 && strcmp(t[i].method, "GET") == 0;
+        if (head && (t[i].flags & ROUTE_STREAM)) break;
+        if (strcmp(t[i].method, r.method) != 0 && !head) continue;
         r.route = &t[i];
         memcpy(r.params, params, sizeof params);
         r.nparams = np;

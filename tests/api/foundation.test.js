@@ -155,3 +155,15 @@ test('a 304 for an entry page carries the page CSP (browsers merge 304 headers i
   const raw = await rawRequest(p.port, `GET /console/ HTTP/1.1\r\nHost: x\r\nIf-None-Match: ${etag}\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
   assert.match(raw, /^HTTP\/1\.1 304[\s\S]*HTTP\/1\.1 200[\s\S]*ok\n$/);
 });
+
+test('HEAD is GET without a body on API routes (not on streams)', async () => {
+  const h = await rawRequest(p.port, 'HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(h, /^HTTP\/1\.1 200/);
+  assert.match(h, /Content-Length: 3\r\n/i);
+  assert.ok(h.endsWith('\r\n\r\n'), 'no body after the headers');
+  const who = await rawRequest(p.port, 'HEAD /v1/whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(who, /^HTTP\/1\.1 401/);
+  assert.ok(who.endsWith('\r\n\r\n'));
+  const events = await p.request('HEAD', '/v1/gateways/events', { key: KEYS.admin });
+  assert.equal(events.status, 405);
+});
