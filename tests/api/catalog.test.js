@@ -388,11 +388,25 @@ test('ranking: exact name, prefix, contains, other fields; ties by name', async 
   const byName = await p.get('/v1/portal/apis?page_size=100&category=rank', { key: K.viewer });
   const names = byName.json.items.map((i) => i.name.toLowerCase());
   assert.deepEqual(names, [...names].sort());
-  // sort=updated: newest first.
+  // sort=updated: newest first; ties (APIs written in the same millisecond)
+  // by lower-cased name, then id, so the order is total and deterministic.
   const upd = await p.get('/v1/portal/apis?page_size=100&category=rank&sort=updated', { key: K.viewer });
-  assert.equal(upd.json.items[0].name, 'Books');
-  const times = upd.json.items.map((i) => i.updated_at);
-  assert.deepEqual(times, [...times].sort().reverse());
+  assert.equal(upd.json.items.length, 7);
+  const byUpdated = (a, b) =>
+    a.updated_at !== b.updated_at
+      ? (a.updated_at < b.updated_at ? 1 : -1)
+      : a.name.toLowerCase() !== b.name.toLowerCase()
+        ? (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1)
+        : (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  assert.deepEqual(upd.json.items.map((i) => i.id), [...upd.json.items].sort(byUpdated).map((i) => i.id));
+  // An update moves an API to the front, whatever the creation order was.
+  const acc = byName.json.items.find((i) => i.name === 'Accounts');
+  await new Promise((r) => setTimeout(r, 5)); // a later millisecond than every creation above
+  const touched = await p.put(`/v1/apis/${acc.id}`, { description: 'posts to the ledger, now with more' }, { key: K.admin });
+  assert.equal(touched.status, 200);
+  const upd2 = await p.get('/v1/portal/apis?page_size=100&category=rank&sort=updated', { key: K.viewer });
+  assert.equal(upd2.json.items[0].name, 'Accounts');
+  assert.deepEqual(upd2.json.items.map((i) => i.id), [...upd2.json.items].sort(byUpdated).map((i) => i.id));
   assertError(assert, await p.get('/v1/portal/apis?sort=relevance', { key: K.viewer }), 400, 'invalid_parameter');
 });
 
