@@ -85,6 +85,8 @@ static const struct config_key config_key_table[] = {
       "concurrent /v1/gateways/events streams; more get 503"),
     K("gateways.health_interval_ms", CFG_INT, gateways.health_interval_ms, "0", 0, 600000, NULL,
       false, "status worker period; 0 = automatic (a fraction of the offline window)"),
+    K("gateways.history_retention_days", CFG_INT, gateways.history_retention_days, "30", 0, 3650,
+      NULL, false, "days of per-gateway history kept (minute rows, hourly after 48 h); 0 = off"),
     K("audit.enabled", CFG_BOOL, audit.enabled, "true", 0, 0, NULL, false, "record the audit log"),
     K("audit.buffer_depth", CFG_INT, audit.buffer_depth, "4096", 1, 1000000, NULL, false,
       "events waiting for the writer; beyond it events are dropped and counted"),

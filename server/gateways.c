@@ -35,6 +35,7 @@
 #include "portico/crypto.h"
 #include "portico/db.h"
 #include "portico/events.h"
+#include "portico/gateway_history.h"
 #include "portico/http.h"
 #include "portico/json.h"
 #include "portico/limits.h"
@@ -583,13 +584,40 @@ static const char SQL_HEARTBEAT[] =
     "prev_policies_count = policies_count, prev_requests_total = requests_total, "
     "prev_error_rate = error_rate, last_heartbeat_at = $2, uptime_seconds = $3, "
     "routes_count = $4, policies_count = $5, requests_total = $6, error_rate = $7, "
-    "updated_at = $2 WHERE id = $1 RETURNING name, tenant_id, maintenance, recorded_status";
+    "updated_at = $2 WHERE id = $1 RETURNING name, tenant_id, maintenance, recorded_status, "
+    "prev_heartbeat_at, prev_uptime_seconds, prev_requests_total";
 
 #define JSON_INT_MAX 9007199254740991LL /* 2^53 - 1: exact in a JSON number */
 
 static struct db_param opt_int(int rc, int64_t v)
 {
     return rc == 0 ? DBP_INT(v) : DBP_NULL;
+}
+
+/* Hands the heartbeat to the history (prev_* from the RETURNING, columns 4..6). */
+static void history_sample(const struct db_result *res, const char *id, const char *tenant,
+                           int64_t now, int64_t uptime, bool has_requests, int64_t requests,
+                           bool has_rate, double rate, bool has_routes, int64_t routes,
+                           bool has_policies, int64_t policies, const char *status)
+{
+    struct gateway_history_sample s = {.at = now,
+                                       .uptime = uptime,
+                                       .has_requests = has_requests,
+                                       .requests = requests,
+                                       .has_rate = has_rate,
+                                       .rate = rate,
+                                       .has_routes = has_routes,
+                                       .routes = routes,
+                                       .has_policies = has_policies,
+                                       .policies = policies,
+                                       .status = status,
+                                       .has_prev = !db_is_null(res, 0, 4),
+                                       .prev_at = int_or(res, 0, 4, 0),
+                                       .has_prev_uptime = !db_is_null(res, 0, 5),
+                                       .prev_uptime = int_or(res, 0, 5, 0),
+                                       .has_prev_requests = !db_is_null(res, 0, 6),
+                                       .prev_requests = int_or(res, 0, 6, 0)};
+    gateway_history_heartbeat(id, tenant, &s);
 }
 
 int gateways_handle_heartbeat(struct req *r)
@@ -638,6 +666,8 @@ int gateways_handle_heartbeat(struct req *r)
     const char *status = gateways_status(cfg, db_get_int(res, 0, 2) != 0, now, r_rate == 0,
                                          error_rate, now, reason, sizeof reason);
     metrics_heartbeat();
+    history_sample(res, id, tenant, now, uptime, r_requests == 0, requests, r_rate == 0, error_rate,
+                   r_routes == 0, routes, r_policies == 0, policies, status);
     if (events_wanted()) {
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "id", id);
@@ -1064,6 +1094,15 @@ static enum db_err load_gateway(struct db *db, const struct req *r, const char *
     }
     *out = res;
     return DB_OK;
+}
+
+enum db_err gateways_visible(struct db *db, const struct req *r, const char *id, bool *found)
+{
+    struct db_result *res = NULL;
+    enum db_err e = load_gateway(db, r, id, &res);
+    if (e == DB_OK) *found = res != NULL;
+    db_result_free(res);
+    return e;
 }
 
 int gateways_handle_get(struct req *r)

@@ -19,6 +19,7 @@
 #include "portico/db.h"
 #include "portico/demo.h"
 #include "portico/events.h"
+#include "portico/gateway_history.h"
 #include "portico/health.h"
 #include "portico/http.h"
 #include "portico/log.h"
@@ -139,6 +140,7 @@ static int cmd_serve(const struct args *a)
     if (oidc_init(&cfg) != 0) goto out;
     if (cfg.demo.seed && demo_seed(db_thread()) < 0) log_warn("demo: seeding the catalog failed");
     if (audit_start(&cfg) != 0 || events_start(&cfg) != 0 || health_start(&cfg) != 0) goto out;
+    if (gateway_history_start(&cfg) != 0) goto out;
     int port = http_start(&cfg);
     if (port < 0) goto out;
     started = true;
@@ -160,6 +162,7 @@ out:
     events_stop();
     if (started) http_stop();
     health_stop();
+    gateway_history_stop(); /* after http_stop: no more heartbeats; writes open minutes */
     audit_stop();
     oidc_cleanup();
     auth_cleanup();

@@ -11,6 +11,7 @@
 #include "portico/catalog.h"
 #include "portico/deployments.h"
 #include "portico/events.h"
+#include "portico/gateway_history.h"
 #include "portico/gateways.h"
 #include "portico/http.h"
 #include "portico/metrics.h"
@@ -64,6 +65,10 @@ static const struct route table[] = {
     {"GET", "/v1/gateways", gateways_handle_list, PERM_READ, 0, "gateways.list"},
     {"GET", "/v1/gateways/events", events_handle_stream, PERM_READ, ROUTE_STREAM,
      "gateways.events"},
+    {"GET", "/v1/gateways/history", gateway_history_handle_fleet, PERM_READ, 0,
+     "gateways.history.fleet"},
+    {"GET", "/v1/gateways/{id}/history", gateway_history_handle_get, PERM_READ, 0,
+     "gateways.history"},
     {"GET", "/v1/gateways/{id}", gateways_handle_get, PERM_READ, 0, "gateways.get"},
     {"DELETE", "/v1/gateways/{id}", gateways_handle_delete, PERM_GATEWAY_ADMIN, 0,
      "gateways.delete"},

@@ -55,6 +55,7 @@ struct config {
         double degraded_error_rate;
         long max_event_streams;
         long health_interval_ms;
+        long history_retention_days;
     } gateways;
     struct {
         bool enabled;

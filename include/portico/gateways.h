@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portico/db.h"
+
 struct config;
 struct db;
 struct req;
@@ -62,6 +64,10 @@ struct gateway_transition {
  * heartbeat) got there first, or a negative db_err. */
 int gateways_record_transition(struct db *db, const struct config *cfg,
                                const struct gateway_transition *t);
+
+/* Whether gateway id (lowercase UUID) exists and r's caller may see it: the
+ * one visibility rule of GET /v1/gateways/{id}, for its sub-resources. */
+enum db_err gateways_visible(struct db *db, const struct req *r, const char *id, bool *found);
 
 int gateways_handle_register(struct req *r);
 int gateways_handle_heartbeat(struct req *r);

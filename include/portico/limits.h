@@ -79,6 +79,17 @@
 #define EVENTS_RING 1024              /* events kept for streams that lag */
 #define EVENTS_NOTIFY_MAX 7900        /* NOTIFY payloads stay below PostgreSQL's 8000 bytes */
 
+/* Gateway history (gateway_history.c) */
+#define GATEWAY_HISTORY_POINTS_MAX 1440         /* points in one /history answer */
+#define GATEWAY_HISTORY_FLEET_IDS_MAX 100       /* ids= of GET /v1/gateways/history */
+#define GATEWAY_HISTORY_KEEP_MINUTES_H 48LL     /* minute rows older than this become hourly */
+#define GATEWAY_HISTORY_FLUSH_MS 5000           /* the writer's period */
+#define GATEWAY_HISTORY_MAINTAIN_MS 300000      /* folding into hours and pruning */
+#define GATEWAY_HISTORY_WRITE_BATCH 500         /* rows per write transaction */
+#define GATEWAY_HISTORY_FOLD_WINDOW_MS 600000LL /* minute rows folded per transaction (by age) */
+#define GATEWAY_HISTORY_FOLD_WINDOWS 36         /* windows folded per maintenance pass */
+#define GATEWAY_HISTORY_RETRY_MAX 200000        /* rows kept while the database is unavailable */
+
 /* Readiness */
 #define READY_RECHECK_S 5
 
