@@ -839,7 +839,8 @@ int gateway_history_handle_get(struct req *r)
     int pt = time_param(r, "to", &to);
     if (pt < 0) return r->status;
     if (pt == 1) to = now;
-    if (pf == 1) from = to - 24 * GATEWAY_HISTORY_HOUR_MS;
+    if (pf == 1) /* the last 24 h as 1,440 minutes, the current one last */
+        from = to - 24 * GATEWAY_HISTORY_HOUR_MS + GATEWAY_HISTORY_MINUTE_MS;
     if (from >= to) return bad_param(r, "from: must be before to");
     long long step = 0;
     char sbuf[32];
@@ -994,6 +995,7 @@ int gateway_history_handle_fleet(struct req *r)
         memcpy(one, p, l);
         one[l] = '\0';
         if (!crypto_is_uuid(one)) return bad_param(r, "ids: each must be a gateway id (UUID)");
+        if (c && c[1] == '\0') return bad_param(r, "ids: each must be a gateway id (UUID)");
         p = c ? c + 1 : p + l;
     }
     int64_t now = util_now_ms();
