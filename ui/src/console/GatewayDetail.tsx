@@ -25,6 +25,7 @@ import { Chip, StatusBadge } from '../shared/components/StatusBadge';
 import { ErrorState, InlineError, Skeleton } from '../shared/components/States';
 import { LiveDot, heartbeatAge, typeLabel } from './gatewayUi';
 import { ConfirmButton } from '../shared/components/ConfirmButton';
+import { HistoryCharts } from './HistoryCharts';
 
 /* Error rate above which the panel shows a Degraded badge (gateways.degraded_error_rate default). */
 export const DEGRADED_ERROR_RATE = 0.05;
@@ -157,6 +158,9 @@ function DetailBody({
           </dd>
         </div>
       </dl>
+
+      <h3 class="panel__h">History</h3>
+      <HistoryCharts gatewayId={g.id} offsetMs={offsetMs} />
 
       <h3 class="panel__h">Gateway</h3>
       <dl class="kv">

@@ -6,7 +6,7 @@
  * in a polite live region.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import type { Gateway, GatewayCounts, GatewayStatus } from '../shared/types';
+import type { FleetHistory, Gateway, GatewayCounts, GatewayStatus } from '../shared/types';
 import { GATEWAY_STATUSES } from '../shared/types';
 import { formatAge, formatNumber, titleCase } from '../shared/format';
 import { useNow } from '../shared/hooks';
@@ -18,6 +18,7 @@ import { Pagination } from '../shared/components/Pagination';
 import { useTitle } from '../shared/components/Layout';
 import { useGatewayFeed, type FeedMode } from './gatewayFeed';
 import { GatewayDetailPanel } from './GatewayDetail';
+import { FleetSummary, StatusStrip, useFleetHistory } from './FleetHistory';
 import { GATEWAY_TYPES, LiveDot, heartbeatAge, typeLabel } from './gatewayUi';
 
 const PAGE_SIZE = 50;
@@ -76,6 +77,7 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
     });
   }, [feed.page]);
 
+  const fleet = useFleetHistory(feed.page?.items.map((g) => g.id) ?? []);
   const selected = selectedId ? feed.page?.items.find((g) => g.id === selectedId) : undefined;
 
   return (
@@ -94,6 +96,8 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
       </div>
 
       <StatusCounts counts={feed.page?.counts} active={filters.status} onPick={(s) => setFilters({ status: s === filters.status ? '' : s })} />
+
+      <FleetSummary fleet={fleet} />
 
       <GatewayFilters filters={filters} environments={environments} onChange={setFilters} />
 
@@ -137,6 +141,7 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
               ) : null}
               <GatewayTable
                 items={feed.page.items}
+                fleet={fleet}
                 now={now}
                 offsetMs={feed.offsetMs}
                 selectedId={selectedId}
@@ -321,12 +326,14 @@ function GatewayFilters({
 
 function GatewayTable({
   items,
+  fleet,
   now,
   offsetMs,
   selectedId,
   onOpen,
 }: {
   items: Gateway[];
+  fleet: FleetHistory | undefined;
   now: number;
   offsetMs: number;
   selectedId?: string;
@@ -340,6 +347,9 @@ function GatewayTable({
             <th scope="col">Name</th>
             <th scope="col">Status</th>
             <th scope="col">Live</th>
+            <th scope="col" class="hide-narrow">
+              Last 24 h
+            </th>
             <th scope="col">Type</th>
             <th scope="col">Environment</th>
             <th scope="col" class="hide-narrow hide-with-panel">
@@ -388,6 +398,9 @@ function GatewayTable({
                       {age === null ? 'no heartbeat yet' : `last heartbeat ${formatAge(age)}`}
                     </span>
                   </span>
+                </td>
+                <td class="hide-narrow">
+                  <StatusStrip slots={fleet?.gateways.find((f) => f.id === g.id)?.slots} />
                 </td>
                 <td>{typeLabel(g.type)}</td>
                 <td>

@@ -10,7 +10,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, isAbortError, type GatewayListParams } from '../shared/api';
-import type { Gateway, GatewayPage } from '../shared/types';
+import type { Gateway, GatewayPage, HistoryEvent } from '../shared/types';
 import { parseTime, titleCase } from '../shared/format';
 
 export const POLL_FALLBACK_MS = 5000;
@@ -46,6 +46,23 @@ export function describeChanges(before: Gateway[] | undefined, after: Gateway[])
     else if (old.status !== g.status) out.push(`Gateway ${g.name} is now ${titleCase(g.status)}`);
   }
   return out;
+}
+
+/* gateway.history events (the current minute of one gateway) go to the
+ * history charts that listen, over the feed's one stream; they never refetch the list. */
+type HistoryListener = (e: HistoryEvent) => void;
+const historyListeners = new Set<HistoryListener>();
+export function onHistoryEvent(ev: Event) {
+  try {
+    const data = JSON.parse((ev as MessageEvent<string>).data) as HistoryEvent;
+    for (const fn of historyListeners) fn(data);
+  } catch {
+    /* a malformed event is ignored */
+  }
+}
+export function subscribeHistory(fn: HistoryListener): () => void {
+  historyListeners.add(fn);
+  return () => historyListeners.delete(fn);
 }
 
 export function useGatewayFeed(params: GatewayListParams): GatewayFeed {
@@ -133,6 +150,7 @@ export function useGatewayFeed(params: GatewayListParams): GatewayFeed {
         }
       };
       for (const type of EVENTS) es.addEventListener(type, schedule);
+      es.addEventListener('gateway.history', onHistoryEvent);
     };
     connect();
     return () => {

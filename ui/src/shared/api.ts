@@ -24,7 +24,9 @@ import type {
   AuthConfig,
   CreatedApiKey,
   Deployment,
+  FleetHistory,
   GatewayDetail,
+  GatewayHistory,
   GatewayPage,
   LogoutResult,
   Page,
@@ -295,6 +297,11 @@ export function createApiClient(options: { fetch?: FetchLike; baseUrl?: string }
         request<unknown>('POST', `/v1/gateways/${id(gatewayId)}/maintenance`, { json: { enabled } }),
       remove: (gatewayId: string) => request<void>('DELETE', `/v1/gateways/${id(gatewayId)}`),
       eventsUrl: `${baseUrl}/v1/gateways/events`,
+      /* Gateway history (issue 19): one gateway's points, and the fleet's 24 h strips. */
+      history: (gatewayId: string, q: { from: string; to?: string; step: number }, signal?: AbortSignal) =>
+        request<GatewayHistory>('GET', `/v1/gateways/${id(gatewayId)}/history`, { query: q, signal }),
+      fleetHistory: (ids: readonly string[], signal?: AbortSignal) =>
+        request<FleetHistory>('GET', '/v1/gateways/history', { query: { ids: ids.join(',') || null }, signal }),
     },
 
     deployments: {

@@ -124,3 +124,12 @@ export function titleCase(s: string | null | undefined): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatNumber(n)} ${n === 1 ? one : many}`;
 }
+
+/* A chart time: "14:05" (local), or "Mon 14:00" when withDay. */
+export function formatClock(iso: string | null | undefined, withDay = false): string {
+  const t = parseTime(iso);
+  if (t === null) return DASH;
+  const d = new Date(t);
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return withDay ? `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getDay()]} ${hm}` : hm;
+}

@@ -142,6 +142,55 @@ export interface GatewayPage extends Page<Gateway> {
   counts?: GatewayCounts;
 }
 
+/* Gateway history (GET /v1/gateways/{id}/history, GET /v1/gateways/history). */
+export interface HistoryPoint {
+  at: string;
+  requests_per_min: number | null;
+  error_rate: number | null;
+  error_rate_max: number | null;
+  /* null = no heartbeat in this step (a gap) */
+  status: GatewayStatus | null;
+  restarts: number | null;
+  routes_count?: number | null;
+  policies_count?: number | null;
+}
+
+export interface GatewayHistory {
+  step_seconds: number;
+  from: string;
+  to: string;
+  degraded_error_rate: number;
+  points: HistoryPoint[];
+}
+
+/* data of a gateway.history event: this replica's view of the current minute */
+export interface HistoryEvent {
+  id: string;
+  step_seconds: number;
+  point: HistoryPoint;
+}
+
+export interface FleetSlot {
+  at: string;
+  status: GatewayStatus | null;
+  online: number;
+  degraded: number;
+  offline: number;
+  maintenance: number;
+}
+
+export interface FleetHistory {
+  from: string;
+  to: string;
+  step_seconds: number;
+  summary: {
+    gateways: number;
+    gateway_minutes: number;
+    share: Record<'online' | 'degraded' | 'offline' | 'maintenance', number | null>;
+  };
+  gateways: { id: string; slots: FleetSlot[] }[];
+}
+
 export type SyncStatus = 'pending' | 'syncing' | 'synced' | 'drifted' | 'error';
 
 export interface Deployment {
