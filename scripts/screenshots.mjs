@@ -20,6 +20,16 @@ try {
   await page.getByTestId('gateway-detail').waitFor();
   await sleep(500);
   await page.screenshot({ path: join(out, 'console.png') });
+  // The detail panel's history charts: the gateway with the daily incident, over 24 h.
+  await page.getByTestId('gateway-row').filter({ hasText: 'kong-sidecar-xyz' }).getByTestId('gateway-name').click();
+  await page.getByTestId('history-range-24h').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=status-band]')?.getAttribute('data-points') === '288');
+  const charts = page.getByTestId('history');
+  await charts.scrollIntoViewIfNeeded();
+  const box = await page.getByTestId('gateway-detail').boundingBox();
+  await page.getByTestId('history-charts').hover({ position: { x: 200, y: 60 } });
+  await sleep(300);
+  await page.screenshot({ path: join(out, 'console-history.png'), clip: { x: box.x, y: 0, width: box.width, height: 800 } });
   await page.goto('/portal/');
   await page.getByTestId('api-card').first().waitFor();
   await sleep(500);

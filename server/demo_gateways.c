@@ -6,6 +6,12 @@
  * runs hot (error rate 0.08, so it shows as degraded) and one stops beating
  * after its first heartbeat, so it goes offline after the window.
  *
+ * Their traffic follows a daily pattern (a function of UTC time, so the
+ * history charts show curves), and kong-sidecar-xyz has an incident every
+ * day from 09:00 to 10:30 UTC (error rate 12-18 %, degraded) with a restart
+ * at 09:40. When a simulated gateway has no stored history yet (a new
+ * database), the same functions seed its last 24 hours of per-minute rows.
+ *
  * Threading: one simulator thread. `mu`/`cond` (monotonic clock) let
  * demo_stop wake it at once, and a curl progress callback aborts a request
  * in flight when stopping.
@@ -15,6 +21,7 @@
 
 #include <cJSON.h>
 #include <curl/curl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +32,8 @@
 
 #include "portico/config.h"
 #include "portico/crypto.h"
+#include "portico/db.h"
+#include "portico/gateway_history.h"
 #include "portico/limits.h"
 #include "portico/log.h"
 #include "portico/util.h"
@@ -37,17 +46,19 @@ struct template
 {
     const char *hostname, *mode, *environment, *caps;
     double error_rate;
-    bool stops; /* beats once, then goes silent */
+    bool stops;    /* beats once, then goes silent */
+    bool incident; /* degraded 09:00-10:30 UTC daily, restart at 09:40 */
 };
 
 static const struct template TEMPLATES[] = {
     {"stoa-gw-7f8b9c", "edge-mcp", "prod", "[\"rest\",\"mcp\",\"sse\",\"oidc\",\"rate_limiting\"]",
-     0.01, false},
-    {"kong-sidecar-xyz", "sidecar", "staging", "[\"rest\",\"ext_authz\"]", 0.02, false},
-    {"envoy-proxy-eu1", "proxy", "prod", "[\"rest\",\"grpc\",\"rate_limiting\"]", 0.08, false},
-    {"shadow-tap-01", "shadow", "dev", "[\"rest\",\"traffic_capture\"]", 0.0, false},
-    {"stoa-connect-us", "connect", "prod", "[\"rest\",\"oidc\"]", 0.004, false},
-    {"edge-lab-42", "mcp", "dev", "[\"mcp\",\"sse\"]", 0.0, true},
+     0.01, false, false},
+    {"kong-sidecar-xyz", "sidecar", "staging", "[\"rest\",\"ext_authz\"]", 0.02, false, true},
+    {"envoy-proxy-eu1", "proxy", "prod", "[\"rest\",\"grpc\",\"rate_limiting\"]", 0.08, false,
+     false},
+    {"shadow-tap-01", "shadow", "dev", "[\"rest\",\"traffic_capture\"]", 0.0, false, false},
+    {"stoa-connect-us", "connect", "prod", "[\"rest\",\"oidc\"]", 0.004, false, false},
+    {"edge-lab-42", "mcp", "dev", "[\"mcp\",\"sse\"]", 0.0, true, false},
 };
 #define TEMPLATE_COUNT (sizeof TEMPLATES / sizeof TEMPLATES[0])
 
@@ -58,6 +69,7 @@ struct sim {
     int beats;
     int64_t next_ms;
     int64_t started_ms;
+    int64_t last_beat_ms;
     long long requests;
 };
 
@@ -69,6 +81,91 @@ static struct sim *sims;
 static long nsims;
 static char base_url[64];
 static char key_header[AUTH_KEY_MAX_LEN + 32];
+static double degraded_rate;
+static bool seed_history;
+
+/* ---- the curves: functions of UTC time, shared by live beats and seeding -- */
+
+#define DEMO_DAY_MS 86400000LL
+#define INCIDENT_FROM_MIN (9 * 60)
+#define INCIDENT_TO_MIN (10 * 60 + 30)
+#define INCIDENT_RESTART_MIN (9 * 60 + 40)
+
+/* A repeatable pseudo-random number in [0, 1) for (gateway, minute). */
+static double noise(long idx, int64_t minute)
+{
+    uint64_t h =
+        (uint64_t)minute * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(idx + 1) * 0xC2B2AE3D27D4EB4FULL;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    return (double)(h % 10000) / 10000.0;
+}
+
+static int minute_of_day(int64_t t)
+{
+    return (int)((t % DEMO_DAY_MS) / 60000);
+}
+
+/* Requests per minute: a daily wave peaking mid-afternoon (shifted per
+ * gateway), with some noise. */
+static double demo_rate(long idx, int64_t t)
+{
+    double hour = (double)(t % DEMO_DAY_MS) / 3600000.0 + (double)(idx % 5) * 1.5;
+    double daily = 0.55 + 0.45 * sin(2.0 * M_PI * (hour - 8.0) / 24.0);
+    double base = 240.0 + 120.0 * (double)(idx % 4);
+    return base * daily * (0.9 + 0.2 * noise(idx, t / 60000));
+}
+
+static bool in_incident(const struct sim *s, int64_t t)
+{
+    int m = minute_of_day(t);
+    return s->t->incident && m >= INCIDENT_FROM_MIN && m < INCIDENT_TO_MIN;
+}
+
+static double demo_error(const struct sim *s, long idx, int64_t t)
+{
+    double base = s->t->error_rate;
+    if (in_incident(s, t)) return 0.12 + 0.06 * noise(idx + 7, t / 60000);
+    double rate = base + (base > 0.005 ? (noise(idx + 3, t / 60000) - 0.5) * base * 0.4 : 0);
+    if (base >= 0.08 && rate <= 0.06) rate = 0.08; /* stay visibly degraded */
+    return rate < 0 ? 0 : rate;
+}
+
+/* Seeds the last 24 h of minute rows for a gateway without history. */
+static void seed(struct sim *s, int64_t now)
+{
+    struct db *db = db_thread();
+    if (!seed_history || !db || !gateway_history_empty(db, s->id)) return;
+    long idx = (long)(s - sims);
+    size_t n = 24 * 60 - 1;
+    struct gateway_history_row *rows = calloc(n, sizeof *rows);
+    if (!rows) return;
+    int64_t first = gateway_history_floor(now, GATEWAY_HISTORY_MINUTE_MS) -
+                    (int64_t)n * GATEWAY_HISTORY_MINUTE_MS;
+    for (size_t i = 0; i < n; i++) {
+        int64_t at = first + (int64_t)i * GATEWAY_HISTORY_MINUTE_MS;
+        struct gateway_history_point *p = &rows[i].p;
+        util_copy(rows[i].id, sizeof rows[i].id, s->id);
+        gateway_history_point_init(p, at, 60);
+        p->minutes = 1;
+        p->samples = 6;
+        p->last_at = at + 55000;
+        p->has_requests = true;
+        p->requests = (int64_t)demo_rate(idx, at);
+        p->has_rate = p->has_rate_max = true;
+        p->rate = demo_error(s, idx, at + 55000);
+        p->rate_max = p->rate + 0.004 * noise(idx + 11, at / 60000);
+        p->has_routes = p->has_policies = true;
+        p->routes = 8 + idx % 20;
+        p->policies = 2 + idx % 6;
+        p->restarts = s->t->incident && minute_of_day(at) == INCIDENT_RESTART_MIN ? 1 : 0;
+        util_copy(p->status, sizeof p->status, p->rate > degraded_rate ? "degraded" : "online");
+    }
+    if (gateway_history_write(db, rows, n) == 0)
+        log_info("demo: seeded 24 h of history for %s", s->hostname);
+    free(rows);
+}
 
 static bool should_stop(void)
 {
@@ -128,7 +225,9 @@ static void do_register(CURL *curl, struct sim *s, int64_t now)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
     if (cJSON_IsString(id) && crypto_is_uuid(id->valuestring)) {
         util_copy(s->id, sizeof s->id, id->valuestring);
+        seed(s, now);
         s->started_ms = now;
+        s->last_beat_ms = now;
         s->next_ms = now + 1000 + (int64_t)((s - sims) * 150 % 3000);
     } else {
         if (st != 0 || !should_stop())
@@ -142,14 +241,17 @@ static void do_register(CURL *curl, struct sim *s, int64_t now)
 static void do_heartbeat(CURL *curl, struct sim *s, int64_t now)
 {
     char json[256], path[128];
-    unsigned char rnd[2] = {0, 0};
-    crypto_random(rnd, sizeof rnd);
-    s->requests += 200 + (rnd[0] | (rnd[1] << 8)) % 800;
-    double jitter = (rnd[0] % 21 - 10) / 1000.0; /* ±1 point */
-    double rate =
-        s->t->error_rate + (s->t->error_rate > 0.005 ? jitter * s->t->error_rate * 10 : 0);
-    if (rate < 0) rate = 0;
-    if (s->t->error_rate >= 0.08 && rate <= 0.06) rate = 0.08; /* stay visibly degraded */
+    long idx = (long)(s - sims);
+    /* The incident's restart: the process starts again, its counter too. */
+    if (s->t->incident && minute_of_day(now) == INCIDENT_RESTART_MIN &&
+        now - s->started_ms > 120000) {
+        s->started_ms = now;
+        s->requests = 0;
+    }
+    int64_t since = s->last_beat_ms > 0 ? now - s->last_beat_ms : DEMO_BEAT_MS;
+    s->requests += (long long)(demo_rate(idx, now) * (double)since / 60000.0);
+    s->last_beat_ms = now;
+    double rate = demo_error(s, idx, now);
     snprintf(json, sizeof json,
              "{\"uptime_seconds\":%lld,\"routes_count\":%d,\"policies_count\":%d,"
              "\"requests_total\":%lld,\"error_rate\":%.4f}",
@@ -209,6 +311,7 @@ static void *demo_main(void *arg)
         pthread_mutex_unlock(&mu);
     }
     curl_easy_cleanup(curl);
+    db_thread_close();
     return NULL;
 }
 
@@ -232,6 +335,8 @@ int demo_start_gateways(const struct config *cfg, int port)
         return 0;
     }
     snprintf(key_header, sizeof key_header, "X-Gateway-Key: %s", first);
+    degraded_rate = cfg->gateways.degraded_error_rate;
+    seed_history = cfg->gateways.history_retention_days > 0;
     free(keys);
     snprintf(base_url, sizeof base_url, "http://127.0.0.1:%d", port);
     nsims = cfg->demo.simulated_gateways;

@@ -42,6 +42,7 @@ for (const colorScheme of ['light', 'dark']) {
     found.gateways = await axeViolations(page);
     await page.goto(`/console/gateways/${gatewayId}`);
     await page.getByTestId('gateway-detail').waitFor();
+    await page.getByTestId('history-charts').waitFor(); // the history charts are part of the panel
     found.detail = await axeViolations(page);
     await screenshot(page, `console-detail-${colorScheme}`);
     for (const [where, v] of Object.entries(found)) assert.deepEqual(v, [], `${where}: ${v.join('; ')}`);
