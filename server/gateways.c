@@ -666,8 +666,6 @@ int gateways_handle_heartbeat(struct req *r)
     const char *status = gateways_status(cfg, db_get_int(res, 0, 2) != 0, now, r_rate == 0,
                                          error_rate, now, reason, sizeof reason);
     metrics_heartbeat();
-    history_sample(res, id, tenant, now, uptime, r_requests == 0, requests, r_rate == 0, error_rate,
-                   r_routes == 0, routes, r_policies == 0, policies, status);
     if (events_wanted()) {
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "id", id);
@@ -696,6 +694,8 @@ int gateways_handle_heartbeat(struct req *r)
         cJSON_AddBoolToObject(ev, "live", true);
         publish_json("gateway.heartbeat", tenant, ev);
     }
+    history_sample(res, id, tenant, now, uptime, r_requests == 0, requests, r_rate == 0, error_rate,
+                   r_routes == 0, routes, r_policies == 0, policies, status);
     /* After gateway.heartbeat, so streams see the cause before the effect. */
     maybe_transition(db, cfg, id, tenant, name, db_get(res, 0, 3), status, reason, now);
     rc = http_send_no_content(r);
