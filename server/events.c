@@ -142,6 +142,11 @@ void events_publish_tenant(const char *type, const char *tenant_id, const char *
     deliver_local(type, tenant_id, json_data);
 }
 
+void events_publish_local(const char *type, const char *tenant_id, const char *json_data)
+{
+    if (type && json_data) deliver_local(type, tenant_id, json_data);
+}
+
 void events_publish(const char *type, const char *json_data)
 {
     events_publish_tenant(type, NULL, json_data);

@@ -650,8 +650,10 @@ void gateway_history_heartbeat(const char *id, const char *tenant_id,
     pthread_mutex_lock(&mu);
     if (table && gateway_history_table_add(table, id, s, &cur) == 0) have = true;
     pthread_mutex_unlock(&mu);
-    if (!have || !events_wanted()) return;
-    /* The live point: this replica's part of the current minute. */
+    if (!have || events_open_streams() == 0) return;
+    /* The live point: this replica's part of the current minute, for this
+     * replica's streams only (no NOTIFY round trip on the heartbeat path;
+     * other replicas hold their own part). */
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "id", id);
     cJSON_AddStringToObject(ev, "tenant_id", tenant_id);
@@ -659,7 +661,7 @@ void gateway_history_heartbeat(const char *id, const char *tenant_id,
     add_point_json(cJSON_AddObjectToObject(ev, "point"), &cur);
     char *text = json_print(ev);
     cJSON_Delete(ev);
-    if (text) events_publish_tenant("gateway.history", tenant_id, text);
+    if (text) events_publish_local("gateway.history", tenant_id, text);
     free(text);
 }
 

@@ -25,6 +25,9 @@ void events_stop(void);
 void events_publish(const char *type, const char *json_data);
 /* The same, visible only to streams of tenant_id (and cross-tenant admins). */
 void events_publish_tenant(const char *type, const char *tenant_id, const char *json_data);
+/* The same, to this replica's streams only (no NOTIFY: for events that
+ * describe this replica's own state, such as gateway.history). */
+void events_publish_local(const char *type, const char *tenant_id, const char *json_data);
 /* False when nobody can receive an event (no local stream and no other
  * replica): callers may skip building it. */
 bool events_wanted(void);

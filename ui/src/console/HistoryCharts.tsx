@@ -5,7 +5,7 @@
  * a readout that follows the pointer or the arrow keys.  Drawn as inline SVG
  * by the app (no chart library, no inline styles: colours are CSS classes).
  * The current minute updates live from gateway.history events on the feed's
- * stream; the wider ranges refetch once a minute while events arrive.
+ * stream; every range refetches once a minute while events arrive.
  */
 import { useEffect, useId, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../shared/api';
@@ -59,7 +59,8 @@ export function HistoryCharts({ gatewayId, offsetMs }: { gatewayId: string; offs
       subscribeHistory((ev) => {
         if (ev.id !== gatewayId) return;
         if (range.step === ev.step_seconds) setPoints((cur) => applyLivePoint(cur, ev.point));
-        else if (Date.now() - lastFetch.current >= REFETCH_MS) {
+        // A refetch a minute brings finished minutes as stored (merged across replicas).
+        if (Date.now() - lastFetch.current >= REFETCH_MS) {
           lastFetch.current = Date.now();
           setTick((t) => t + 1);
         }
