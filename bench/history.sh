@@ -28,10 +28,15 @@ die() { echo "bench/history: $*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is not installed"
 [ -x "$BIN" ] || die "$BIN not built (make build)"
 
-# start_portico DBURL RETENTION — sets pid, url, work.
+# start_portico DBURL RETENTION [DIR] — sets pid, url, work; with DIR, runs
+# again on DIR's configuration (its SQLite file) with the given retention.
 start_portico() {
-  work=$(mktemp -d /tmp/portico-bench-hist.XXXXXX)
-  cat >"$work/portico.yaml" <<CFG
+  if [ -n "${3:-}" ]; then
+    work=$3
+    sed -i "s/history_retention_days: .*/history_retention_days: $2/" "$work/portico.yaml"
+  else
+    work=$(mktemp -d /tmp/portico-bench-hist.XXXXXX)
+    cat >"$work/portico.yaml" <<CFG
 profile: dev
 server:
   listen: 127.0.0.1:0
@@ -47,6 +52,7 @@ gateways:
 log:
   level: warn
 CFG
+  fi
   "$BIN" serve --config "$work/portico.yaml" 2>"$work/stderr" &
   pid=$!
   port=
@@ -79,19 +85,7 @@ throughput() { # $1 label, $2 db url ("" = a fresh SQLite file, shared by the ru
   for r in $(seq 1 "$ROUNDS"); do
     for ret in 0 30; do
       if [ -z "$db" ]; then
-        # the same SQLite file: point the config at it
-        work=$dbdir
-        sed -i "s/history_retention_days: .*/history_retention_days: $ret/" "$work/portico.yaml"
-        "$BIN" serve --config "$work/portico.yaml" 2>"$work/stderr" &
-        pid=$!
-        port=
-        for _ in $(seq 1 150); do
-          port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/stderr" | head -1)
-          [ -n "$port" ] && break
-          sleep 0.1
-        done
-        [ -n "$port" ] || die "portico did not start"
-        url="http://127.0.0.1:$port"
+        start_portico "" "$ret" "$dbdir" # the same SQLite file
       else
         start_portico "$db" "$ret"
       fi
@@ -99,6 +93,7 @@ throughput() { # $1 label, $2 db url ("" = a fresh SQLite file, shared by the ru
       echo "   $label round $r history $([ "$ret" = 0 ] && echo off || echo on): $rps heartbeats/s" >&2
       if [ "$ret" = 0 ]; then off+=("$rps"); else on+=("$rps"); fi
       stop_portico
+      [ -n "$db" ] && rm -rf "$work"
     done
   done
   local moff mon
@@ -110,7 +105,7 @@ throughput() { # $1 label, $2 db url ("" = a fresh SQLite file, shared by the ru
   local ok
   ok=$(awk -v d="$delta" 'BEGIN {print (d >= -5) ? "ok" : "MISSED"}')
   echo "| heartbeats/s with history on vs off ($label) | $delta % ($mon vs $moff) | within 5 % | $ok | [details](history.md) |" >>"$SUMMARY"
-  [ -z "$db" ] && rm -rf "$dbdir"
+  rm -rf "$dbdir"
   return 0
 }
 
@@ -124,7 +119,7 @@ size_case() { # $1 label, $2 db url
   local now ins
   now=$(($(date +%s) * 1000 / 60000 * 60000))
   # A recursive CTE makes every (gateway, minute) pair; values vary like real ones.
-  ins="WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < 3551)
+  ins="WITH RECURSIVE m(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM m WHERE i < 3551)
 INSERT INTO gateway_history (gateway_id, step_s, bucket_at, minutes, samples, last_at, requests,
   restarts, error_rate, error_rate_max, routes_count, policies_count, status)
 SELECT g.id, CASE WHEN m.i < 2880 THEN 60 ELSE 3600 END,

@@ -384,7 +384,8 @@ bool gateway_history_table_current(struct gateway_history_table *t, const char *
 
 static const char SQL_UPSERT[] =
     "INSERT INTO gateway_history (gateway_id, " ROW_COLS ") "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 "
+    "WHERE EXISTS (SELECT 1 FROM gateways WHERE id = $1) "
     "ON CONFLICT (gateway_id, step_s, bucket_at) DO UPDATE SET "
     "minutes = CASE WHEN excluded.step_s = 60 THEN 1 "
     "ELSE gateway_history.minutes + excluded.minutes END, "
@@ -397,51 +398,28 @@ static const char SQL_UPSERT[] =
     "ELSE gateway_history.error_rate_max END, " LAST("error_rate") ", " LAST(
         "routes_count") ", " LAST("policies_count") ", " LAST("status") ", " LAST("last_at");
 
-/* Writes rows in transactions of GATEWAY_HISTORY_WRITE_BATCH. A row of a
- * gateway deleted meanwhile fails its foreign key: it is skipped. */
+static enum db_err upsert(struct db *db, const char *id, const struct gateway_history_point *p)
+{
+    return db_exec(db, SQL_UPSERT,
+                   DB_ARGS(DBP_TEXT(id), DBP_INT(p->step_s), DBP_INT(p->at), DBP_INT(p->minutes),
+                           DBP_INT(p->samples), DBP_INT(p->last_at),
+                           p->has_requests ? DBP_INT(p->requests) : DBP_NULL, DBP_INT(p->restarts),
+                           p->has_rate ? DBP_REAL(p->rate) : DBP_NULL,
+                           p->has_rate_max ? DBP_REAL(p->rate_max) : DBP_NULL,
+                           p->has_routes ? DBP_INT(p->routes) : DBP_NULL,
+                           p->has_policies ? DBP_INT(p->policies) : DBP_NULL, DBP_TEXT(p->status)),
+                   NULL);
+}
+
+/* Writes rows in transactions of GATEWAY_HISTORY_WRITE_BATCH. Rows of a
+ * gateway forgotten meanwhile are skipped by the upsert's EXISTS. */
 int gateway_history_write(struct db *db, const struct gateway_history_row *rows, size_t n)
 {
     for (size_t start = 0; start < n; start += GATEWAY_HISTORY_WRITE_BATCH) {
         size_t end =
             start + GATEWAY_HISTORY_WRITE_BATCH < n ? start + GATEWAY_HISTORY_WRITE_BATCH : n;
         enum db_err e = db_begin(db);
-        if (e != DB_OK) return -(int)e;
-        for (size_t i = start; i < end && e == DB_OK; i++) {
-            const struct gateway_history_point *p = &rows[i].p;
-            e = db_exec(db, SQL_UPSERT,
-                        DB_ARGS(DBP_TEXT(rows[i].id), DBP_INT(p->step_s), DBP_INT(p->at),
-                                DBP_INT(p->minutes), DBP_INT(p->samples), DBP_INT(p->last_at),
-                                p->has_requests ? DBP_INT(p->requests) : DBP_NULL,
-                                DBP_INT(p->restarts), p->has_rate ? DBP_REAL(p->rate) : DBP_NULL,
-                                p->has_rate_max ? DBP_REAL(p->rate_max) : DBP_NULL,
-                                p->has_routes ? DBP_INT(p->routes) : DBP_NULL,
-                                p->has_policies ? DBP_INT(p->policies) : DBP_NULL,
-                                DBP_TEXT(p->status)),
-                        NULL);
-            if (e == DB_ERR_CONSTRAINT) {
-                /* The gateway was forgotten: start the batch again without
-                 * it would cost more than losing its last minute. */
-                db_rollback(db);
-                e = db_begin(db);
-                for (size_t j = start; j < end && e == DB_OK; j++) {
-                    if (j == i) continue;
-                    const struct gateway_history_point *q = &rows[j].p;
-                    e = db_exec(
-                        db, SQL_UPSERT,
-                        DB_ARGS(DBP_TEXT(rows[j].id), DBP_INT(q->step_s), DBP_INT(q->at),
-                                DBP_INT(q->minutes), DBP_INT(q->samples), DBP_INT(q->last_at),
-                                q->has_requests ? DBP_INT(q->requests) : DBP_NULL,
-                                DBP_INT(q->restarts), q->has_rate ? DBP_REAL(q->rate) : DBP_NULL,
-                                q->has_rate_max ? DBP_REAL(q->rate_max) : DBP_NULL,
-                                q->has_routes ? DBP_INT(q->routes) : DBP_NULL,
-                                q->has_policies ? DBP_INT(q->policies) : DBP_NULL,
-                                DBP_TEXT(q->status)),
-                        NULL);
-                    if (e == DB_ERR_CONSTRAINT) e = DB_OK; /* another forgotten one: skip */
-                }
-                break;
-            }
-        }
+        for (size_t i = start; i < end && e == DB_OK; i++) e = upsert(db, rows[i].id, &rows[i].p);
         if (e == DB_OK) e = db_commit(db);
         if (e != DB_OK) {
             db_rollback(db);
@@ -523,18 +501,7 @@ static long fold_window(struct db *db, int64_t from, int64_t to)
             free(tmp);
         }
     }
-    for (size_t i = 0; i < k && e == DB_OK; i++) {
-        const struct gateway_history_point *p = &rows[i].p;
-        e = db_exec(db, SQL_UPSERT,
-                    DB_ARGS(DBP_TEXT(rows[i].id), DBP_INT(p->step_s), DBP_INT(p->at),
-                            DBP_INT(p->minutes), DBP_INT(p->samples), DBP_INT(p->last_at),
-                            p->has_requests ? DBP_INT(p->requests) : DBP_NULL, DBP_INT(p->restarts),
-                            p->has_rate ? DBP_REAL(p->rate) : DBP_NULL,
-                            p->has_rate_max ? DBP_REAL(p->rate_max) : DBP_NULL,
-                            p->has_routes ? DBP_INT(p->routes) : DBP_NULL,
-                            p->has_policies ? DBP_INT(p->policies) : DBP_NULL, DBP_TEXT(p->status)),
-                    NULL);
-    }
+    for (size_t i = 0; i < k && e == DB_OK; i++) e = upsert(db, rows[i].id, &rows[i].p);
     if (e == DB_OK) e = db_commit(db);
     if (e == DB_OK)
         folded = (long)n;
@@ -646,6 +613,7 @@ void gateway_history_heartbeat(const char *id, const char *tenant_id,
 {
     if (!enabled()) return;
     struct gateway_history_point cur;
+    memset(&cur, 0, sizeof cur);
     bool have = false;
     pthread_mutex_lock(&mu);
     if (table && gateway_history_table_add(table, id, s, &cur) == 0) have = true;
@@ -679,7 +647,10 @@ static long flush_with(struct db *db, bool all)
     pthread_mutex_unlock(&mu);
     if (n < 0) n = 0;
     size_t total = (size_t)n + nold;
-    if (total == 0) return 0;
+    if (total == 0) {
+        free(rows);
+        return 0;
+    }
     struct gateway_history_row *batch = rows;
     if (nold > 0) {
         batch = realloc(old, total * sizeof *batch);

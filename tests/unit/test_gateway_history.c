@@ -328,6 +328,10 @@ static void test_db_upsert_merge_fold_prune(void **state)
     assert_true(p.rate_max == 0.09);
     assert_true(p.rate == 0.01);
     assert_string_equal(p.status, "online");
+    /* A row of a gateway that no longer exists is skipped, not an error. */
+    struct gateway_history_row gone = r[0];
+    util_copy(gone.id, sizeof gone.id, "44444444-4444-4444-8444-444444444444");
+    assert_int_equal(gateway_history_write(db, &gone, 1), 0);
 
     /* 60 more minutes of the same hour and the next, and one in the last 48 h. */
     struct gateway_history_row more[62];
