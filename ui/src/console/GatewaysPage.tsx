@@ -347,7 +347,7 @@ function GatewayTable({
             <th scope="col">Name</th>
             <th scope="col">Status</th>
             <th scope="col">Live</th>
-            <th scope="col" class="hide-narrow">
+            <th scope="col" class="hide-narrow hide-with-panel">
               Last 24 h
             </th>
             <th scope="col">Type</th>
@@ -399,7 +399,7 @@ function GatewayTable({
                     </span>
                   </span>
                 </td>
-                <td class="hide-narrow">
+                <td class="hide-narrow hide-with-panel">
                   <StatusStrip slots={fleet?.gateways.find((f) => f.id === g.id)?.slots} />
                 </td>
                 <td>{typeLabel(g.type)}</td>
