@@ -95,6 +95,11 @@ test('sparklines, status band, markers and readout show the stored history', asy
   await text('readout-requests', '120/min');
   await back(16); // the gap
   await text('readout-status', 'no heartbeat');
+  // The pointer does the same: hover over the minute 6 minutes back.
+  const bb = await req.boundingBox();
+  await req.hover({ position: { x: ((59 - 6 - shift) / 59) * bb.width, y: bb.height / 2 } });
+  await text('readout-requests', `${six.requests}/min`);
+  await text('readout-status', 'Degraded');
 
   // Live: heartbeats fill the current minute without a reload.
   await beat({ uptime_seconds: 100, requests_total: 1000, error_rate: 0.01 });

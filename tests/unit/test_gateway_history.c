@@ -19,6 +19,7 @@
 #define T0 1800000000000LL /* a whole hour: 2027-01-15T08:00:00Z */
 #define MIN GATEWAY_HISTORY_MINUTE_MS
 #define GAP 90000 /* the offline window */
+#define GW_ID "33333333-3333-4333-8333-333333333333"
 
 static struct gateway_history_sample beat(int64_t at, int64_t uptime, int64_t requests, double rate)
 {
@@ -273,9 +274,32 @@ static void test_series_gaps_and_steps(void **state)
     assert_true(gateway_history_rate_per_min(&out[0], &v) && v == 660);
 }
 
+/* The fleet view: minutes without a heartbeat since the gateway's first
+ * minute count as offline, clamped to the window and to now. */
+static void test_fleet_offline(void **state)
+{
+    (void)state;
+    struct fleet_gw g;
+    memset(&g, 0, sizeof g);
+    int64_t from = T0 - 23 * GATEWAY_HISTORY_HOUR_MS, now = T0 + 30 * MIN + 15000;
+    g.first = T0 - 2 * GATEWAY_HISTORY_HOUR_MS + 20 * MIN; /* registered at 06:20 */
+    g.minutes[21][S_ONLINE] = 30;                          /* 06:00 slot: 30 of 40 minutes seen */
+    g.minutes[23][S_DEGRADED] = 10;                        /* 08:00 slot: 30 minutes so far */
+    g.minutes[23][S_ONLINE] = 15;
+    fleet_offline(&g, from, now);
+    assert_int_equal(g.minutes[20][S_OFFLINE], 0); /* before registration: nothing */
+    assert_int_equal(g.minutes[21][S_OFFLINE], 10);
+    assert_int_equal(g.minutes[22][S_OFFLINE], 60); /* a whole silent hour */
+    assert_int_equal(g.minutes[23][S_OFFLINE], 5);
+    assert_true(wanted("a,b,33333333-3333-4333-8333-333333333333", GW_ID));
+    assert_false(wanted("", GW_ID));
+    assert_int_equal(gateway_history_floor(-1, MIN), -MIN);
+    assert_int_equal(gateway_history_floor(MIN, MIN), MIN);
+}
+
 /* ---- on SQLite ------------------------------------------------------------ */
 
-static const char *GW = "33333333-3333-4333-8333-333333333333";
+static const char *GW = GW_ID;
 
 static void insert_gateway(struct db *db)
 {
@@ -383,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_table_restart_fallback),
         cmocka_unit_test(test_replica_merge),
         cmocka_unit_test(test_series_gaps_and_steps),
+        cmocka_unit_test(test_fleet_offline),
     };
     const struct CMUnitTest db[] = {
         cmocka_unit_test(test_db_upsert_merge_fold_prune),
