@@ -305,15 +305,30 @@ static int random_key_id(char out[KEY_ID_CHARS + 1])
     return 0;
 }
 
-/* "pk_<id>_<base64url secret>" into out; false when out is too small. */
-static bool format_key(const char *id, const unsigned char *secret, size_t secret_len, char *out,
-                       size_t n)
+/* "<tag>_<id>_<base64url secret>" into out; false when out is too small. */
+static bool format_key(const char *tag, const char *id, const unsigned char *secret,
+                       size_t secret_len, char *out, size_t n)
 {
     char b64[(KEY_SECRET_BYTES + 2) / 3 * 4 + 1];
     if (secret_len > KEY_SECRET_BYTES) return false;
     crypto_b64url_encode(secret, secret_len, b64);
-    int w = snprintf(out, n, "pk_%s_%s", id, b64);
+    int w = snprintf(out, n, "%s_%s_%s", tag, id, b64);
     return w > 0 && (size_t)w < n;
+}
+
+int apikeys_mint(const char *tag, char key_out[APIKEYS_KEY_MAX], char prefix_out[APIKEYS_PREFIX_MAX],
+                 char hash_out[CRYPTO_SHA256_HEX_LEN + 1])
+{
+    char kid[KEY_ID_CHARS + 1], key[APIKEYS_KEY_MAX], prefix[APIKEYS_PREFIX_MAX];
+    unsigned char secret[KEY_SECRET_BYTES];
+    if (strlen(tag) > 4 || random_key_id(kid) != 0 || crypto_random(secret, sizeof secret) != 0)
+        return -1;
+    if (!format_key(tag, kid, secret, sizeof secret, key, sizeof key)) return -1;
+    snprintf(prefix, sizeof prefix, "%s_%s", tag, kid);
+    crypto_sha256_hex(key, strlen(key), hash_out);
+    memcpy(key_out, key, sizeof key);
+    memcpy(prefix_out, prefix, sizeof prefix);
+    return 0;
 }
 
 int apikeys_create(const char *name, const char *role, const char *tenant, long long expires_at_ms,
@@ -327,15 +342,10 @@ int apikeys_create(const char *name, const char *role, const char *tenant, long 
     struct db *db = db_thread();
     enum db_err e = DB_ERR_INTERNAL;
     for (int attempt = 0; attempt < KEY_CREATE_TRIES; attempt++) {
-        char kid[KEY_ID_CHARS + 1], id[CRYPTO_UUID_LEN + 1], prefix[16], key[128];
+        char id[CRYPTO_UUID_LEN + 1], prefix[APIKEYS_PREFIX_MAX], key[APIKEYS_KEY_MAX];
         char hash[CRYPTO_SHA256_HEX_LEN + 1];
-        unsigned char secret[KEY_SECRET_BYTES];
-        if (random_key_id(kid) != 0 || crypto_random(secret, sizeof secret) != 0 ||
-            crypto_uuid(id) != 0)
+        if (crypto_uuid(id) != 0 || apikeys_mint("pk", key, prefix, hash) != 0)
             return DB_ERR_INTERNAL;
-        if (!format_key(kid, secret, sizeof secret, key, sizeof key)) return DB_ERR_INTERNAL;
-        snprintf(prefix, sizeof prefix, "pk_%s", kid);
-        crypto_sha256_hex(key, strlen(key), hash);
         e = db_exec(db, SQL_INSERT,
                     DB_ARGS(DBP_TEXT(id), DBP_TEXT(name), DBP_TEXT(prefix), DBP_TEXT(hash),
                             DBP_TEXT(role), DBP_TEXT(tenant),

@@ -36,6 +36,7 @@
 #include "portico/rbac.h"
 #include "portico/search.h"
 #include "portico/search_index.h"
+#include "portico/subscriptions.h"
 #include "portico/util.h"
 
 #define CATALOG_ERR_MAX 256
@@ -64,10 +65,12 @@ enum {
     C_UPDATED,
     C_OPENAPI,
     C_FORMAT,
+    C_SUB_MODE, /* detail only: subscription mode and plans (subscriptions.c) */
+    C_PLANS,
 };
 
-static const char SQL_GET[] = "SELECT " COLS ", a.openapi, a.openapi_format FROM apis a "
-                              "WHERE a.id = $1";
+static const char SQL_GET[] = "SELECT " COLS ", a.openapi, a.openapi_format, "
+                              "a.subscription_mode, a.plans_json FROM apis a WHERE a.id = $1";
 static const char SQL_OPS[] = "SELECT method, path, operation_id, summary, tags_json "
                               "FROM api_operations WHERE api_id = $1 ORDER BY seq";
 static const char SQL_FIND[] =
@@ -75,13 +78,13 @@ static const char SQL_FIND[] =
 static const char SQL_INSERT[] =
     "INSERT INTO apis (id, tenant_id, name, name_lower, version, description, category, "
     "tags_json, status, portal_visible, audience, owner, openapi, openapi_format, search_text, "
-    "created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+    "created_at, updated_at, subscription_mode, plans_json) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
 static const char SQL_UPDATE[] =
     "UPDATE apis SET tenant_id = $2, name = $3, name_lower = $4, version = $5, "
     "description = $6, category = $7, tags_json = $8, status = $9, portal_visible = $10, "
     "audience = $11, owner = $12, openapi = $13, openapi_format = $14, search_text = $15, "
-    "created_at = $16, updated_at = $17 WHERE id = $1";
+    "created_at = $16, updated_at = $17, subscription_mode = $18, plans_json = $19 WHERE id = $1";
 static const char SQL_DEL_TAGS[] = "DELETE FROM api_tags WHERE api_id = $1";
 static const char SQL_ADD_TAG[] = "INSERT INTO api_tags (api_id, tag) VALUES ($1, $2)";
 static const char SQL_DEL_OPS[] = "DELETE FROM api_operations WHERE api_id = $1";
@@ -142,6 +145,8 @@ struct api {
     char *openapi_format; /* "json", "yaml", "text" or NULL */
     cJSON *ops;           /* [{method, path, operation_id, summary, tags}] */
     bool ops_changed;
+    char *subscription; /* "auto", "approval" or "closed" */
+    cJSON *plans;       /* [{name, requests_per_minute}], checked by subscriptions.c */
     int64_t created_at, updated_at;
 };
 
@@ -158,6 +163,8 @@ static void api_cleanup(struct api *a)
     free(a->openapi);
     free(a->openapi_format);
     cJSON_Delete(a->ops);
+    free(a->subscription);
+    cJSON_Delete(a->plans);
     memset(a, 0, sizeof *a);
 }
 
@@ -177,7 +184,9 @@ static bool api_defaults(struct api *a)
     a->portal_visible = true;
     a->tags = cJSON_CreateArray();
     a->ops = cJSON_CreateArray();
-    return set_str(&a->name, "") && set_str(&a->version, "") && set_str(&a->description, "") &&
+    a->plans = cJSON_CreateArray();
+    return a->plans && set_str(&a->subscription, SUBSCRIPTIONS_MODE_DEFAULT) &&
+           set_str(&a->name, "") && set_str(&a->version, "") && set_str(&a->description, "") &&
            set_str(&a->category, "") && set_str(&a->status, "draft") &&
            set_str(&a->audience, "public") && set_str(&a->owner, "") && a->tags && a->ops;
 }
@@ -212,6 +221,8 @@ static bool api_from_row(const struct db_result *res, size_t row, bool with_doc,
             ok = set_str(&a->openapi, db_get(res, row, C_OPENAPI));
         if (ok && !db_is_null(res, row, C_FORMAT))
             ok = set_str(&a->openapi_format, db_get(res, row, C_FORMAT));
+        a->plans = ok ? parse_array_or_empty(db_get(res, row, C_PLANS)) : NULL;
+        ok = ok && a->plans && set_str(&a->subscription, db_get(res, row, C_SUB_MODE));
     }
     return ok;
 }
@@ -282,6 +293,9 @@ static cJSON *api_to_json(const struct api *a, bool detail)
         if (!doc) doc = cJSON_CreateNull();
         cJSON_AddItemToObject(o, "openapi", doc);
         cJSON_AddStringToObject(o, "openapi_format", a->openapi_format ? a->openapi_format : "");
+        cJSON_AddStringToObject(o, "subscription", a->subscription ? a->subscription : "");
+        cJSON_AddItemToObject(o, "plans", a->plans ? cJSON_Duplicate(a->plans, true)
+                                                   : cJSON_CreateArray());
     }
     return o;
 }
@@ -289,7 +303,8 @@ static cJSON *api_to_json(const struct api *a, bool detail)
 /* ---- validation --------------------------------------------------------- */
 
 static const char FIELDS[] =
-    "name|version|description|category|tags|status|portal_visible|audience|owner|openapi|tenant_id";
+    "name|version|description|category|tags|status|portal_visible|audience|owner|openapi|tenant_id|"
+    "subscription|plans";
 static const char READ_ONLY[] = "id|created_at|updated_at|operations|openapi_format";
 
 static bool in_list(const char *list, const char *s)
@@ -447,6 +462,7 @@ static int api_apply(const cJSON *body, struct api *a, bool create, char *err)
     }
     const cJSON *doc = cJSON_GetObjectItemCaseSensitive(body, "openapi");
     if (doc && apply_openapi(doc, a, err) != 0) return -1;
+    if (subscriptions_apply_settings(body, &a->subscription, &a->plans, err) != 0) return -1;
     return 0;
 oom:
     snprintf(err, CATALOG_ERR_MAX, "out of memory");
@@ -497,9 +513,10 @@ static enum db_err api_store(struct db *db, struct api *a, bool insert)
     char *name_lower = util_utf8_lower(a->name);
     char *tags_json = json_print(a->tags);
     char *search_text = api_search_text(a);
+    char *plans_json = json_print(a->plans);
     enum db_err e = DB_ERR_INTERNAL;
     bool in_tx = false;
-    if (!name_lower || !tags_json || !search_text) goto out;
+    if (!name_lower || !tags_json || !search_text || !plans_json) goto out;
     if ((e = db_begin(db)) != DB_OK) goto out;
     in_tx = true;
     e = db_exec(db, insert ? SQL_INSERT : SQL_UPDATE,
@@ -508,7 +525,8 @@ static enum db_err api_store(struct db *db, struct api *a, bool insert)
                         DBP_TEXT(a->category), DBP_TEXT(tags_json), DBP_TEXT(a->status),
                         DBP_BOOL(a->portal_visible), DBP_TEXT(a->audience), DBP_TEXT(a->owner),
                         DBP_TEXT(a->openapi), DBP_TEXT(a->openapi_format), DBP_TEXT(search_text),
-                        DBP_INT(a->created_at), DBP_INT(a->updated_at)),
+                        DBP_INT(a->created_at), DBP_INT(a->updated_at), DBP_TEXT(a->subscription),
+                        DBP_TEXT(plans_json)),
                 NULL);
     if (e != DB_OK) goto out;
     if ((e = db_exec(db, SQL_DEL_TAGS, DB_ARGS(DBP_TEXT(a->id)), NULL)) != DB_OK) goto out;
@@ -543,6 +561,7 @@ out:
     free(name_lower);
     free(tags_json);
     free(search_text);
+    free(plans_json);
     return e;
 }
 
@@ -639,6 +658,29 @@ static bool portal_visible(const struct req *r, const struct api *a)
 static bool mgmt_visible(const struct req *r, const struct api *a)
 {
     return all_tenants(r) || strcmp(a->tenant_id, r->principal.tenant_id) == 0;
+}
+
+int catalog_portal_ref(struct req *r, const char *id, struct catalog_ref *out, bool *visible)
+{
+    struct api a;
+    bool found;
+    *visible = false;
+    enum db_err e = api_load(db_thread(), id, &a, &found);
+    if (e != DB_OK || !found) return (int)e;
+    if (portal_visible(r, &a)) {
+        char *plans = json_print(a.plans);
+        if (!plans) {
+            api_cleanup(&a);
+            return DB_ERR_INTERNAL;
+        }
+        util_copy(out->id, sizeof out->id, a.id);
+        util_copy(out->tenant_id, sizeof out->tenant_id, a.tenant_id);
+        util_copy(out->subscription, sizeof out->subscription, a.subscription);
+        out->plans_json = plans;
+        *visible = true;
+    }
+    api_cleanup(&a);
+    return DB_OK;
 }
 
 static int send_not_found(struct req *r)

@@ -42,6 +42,7 @@
 #include "portico/log.h"
 #include "portico/metrics.h"
 #include "portico/rbac.h"
+#include "portico/subscriptions.h"
 #include "portico/util.h"
 
 static pthread_mutex_t sqlite_write_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -775,7 +776,8 @@ int gateways_handle_config(struct req *r)
         cJSON_AddStringToObject(p, "sync_status", db_get(pols, i, 5));
         cJSON_AddItemToArray(pa, p);
     }
-    rc = http_send_json_take(r, 200, o);
+    if ((e = subscriptions_gateway_config(db, r, id, o)) != DB_OK) cJSON_Delete(o);
+    rc = e == DB_OK ? http_send_json_take(r, 200, o) : http_send_db_error(r, e);
 out:
     db_result_free(gw);
     db_result_free(deps);

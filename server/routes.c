@@ -6,6 +6,7 @@
  */
 #include "portico/apidoc.h"
 #include "portico/apikeys.h"
+#include "portico/applications.h"
 #include "portico/audit.h"
 #include "portico/auth.h"
 #include "portico/catalog.h"
@@ -18,6 +19,7 @@
 #include "portico/oidc.h"
 #include "portico/probes.h"
 #include "portico/session.h"
+#include "portico/subscriptions.h"
 
 #define PUB ROUTE_PUBLIC
 #define GW ROUTE_GATEWAY
@@ -88,6 +90,30 @@ static const struct route table[] = {
     {"POST", "/v1/deployments", deployments_handle_create, PERM_DEPLOY, JSON, "deployments.create"},
     {"POST", "/v1/deployments/{id}/sync", deployments_handle_sync, PERM_DEPLOY, 0,
      "deployments.sync"},
+
+    /* self-service: applications and subscriptions (handlers check ownership) */
+    {"GET", "/v1/applications", applications_handle_list, PERM_READ, 0, "applications.list"},
+    {"POST", "/v1/applications", applications_handle_create, PERM_READ, JSON,
+     "applications.create"},
+    {"GET", "/v1/applications/{id}", applications_handle_get, PERM_READ, 0, "applications.get"},
+    {"PATCH", "/v1/applications/{id}", applications_handle_update, PERM_READ, JSON,
+     "applications.update"},
+    {"DELETE", "/v1/applications/{id}", applications_handle_delete, PERM_READ, 0,
+     "applications.delete"},
+    {"GET", "/v1/subscriptions", subscriptions_handle_list, PERM_READ, 0, "subscriptions.list"},
+    {"POST", "/v1/subscriptions", subscriptions_handle_create, PERM_READ, JSON,
+     "subscriptions.create"},
+    {"GET", "/v1/subscriptions/{id}", subscriptions_handle_get, PERM_READ, 0, "subscriptions.get"},
+    {"DELETE", "/v1/subscriptions/{id}", subscriptions_handle_cancel, PERM_READ, 0,
+     "subscriptions.cancel"},
+    {"POST", "/v1/subscriptions/{id}/approve", subscriptions_handle_approve, PERM_READ, 0,
+     "subscriptions.approve"},
+    {"POST", "/v1/subscriptions/{id}/reject", subscriptions_handle_reject, PERM_READ, JSON,
+     "subscriptions.reject"},
+    {"POST", "/v1/subscriptions/{id}/revoke", subscriptions_handle_revoke, PERM_READ, JSON,
+     "subscriptions.revoke"},
+    {"POST", "/v1/subscriptions/{id}/regenerate-key", subscriptions_handle_regenerate_key,
+     PERM_READ, 0, "subscriptions.regenerate_key"},
 
     /* audit */
     {"GET", "/v1/audit", audit_handle_list, PERM_AUDIT, 0, "audit.list"},

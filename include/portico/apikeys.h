@@ -10,6 +10,11 @@
 
 #include <stdio.h>
 
+#include "portico/crypto.h"
+
+#define APIKEYS_KEY_MAX 128   /* bytes of a formatted key with its NUL */
+#define APIKEYS_PREFIX_MAX 16 /* "<tag>_<8-char id>" with its NUL */
+
 struct config;
 struct principal;
 struct req;
@@ -23,6 +28,12 @@ void apikeys_free_file(void);
 int apikeys_lookup(const char *key, struct principal *p);
 /* Creates a database key; writes the full key (shown once) into key_out
  * (>= 128 bytes) and its id into id_out (>= 37). Returns a db_err. */
+/* Mints a random key "<tag>_<8-char id>_<base64url 256-bit secret>" (tag:
+ * 1..4 characters, "pk" for API keys, "sk" for subscription keys) with its
+ * visible prefix "<tag>_<id>" and its SHA-256 (lowercase hex), the only form
+ * that is stored. 0 on success, -1 when randomness fails. */
+int apikeys_mint(const char *tag, char key_out[APIKEYS_KEY_MAX], char prefix_out[APIKEYS_PREFIX_MAX],
+                 char hash_out[CRYPTO_SHA256_HEX_LEN + 1]);
 int apikeys_create(const char *name, const char *role, const char *tenant, long long expires_at_ms,
                    const char *created_by, char *key_out, char *id_out);
 

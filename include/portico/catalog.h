@@ -7,6 +7,10 @@
 #define PORTICO_CATALOG_H
 
 #include <cJSON.h>
+#include <stdbool.h>
+
+#include "portico/crypto.h"
+#include "portico/limits.h"
 
 struct db;
 struct req;
@@ -17,6 +21,18 @@ struct req;
  * problem returns -1 with err (>= 256 bytes) naming the field; on a database
  * error returns the db_err as a positive number. */
 int catalog_upsert(struct db *db, const cJSON *api, const char *tenant_id, cJSON **out, char *err);
+
+/* What subscriptions.c needs of an API. */
+struct catalog_ref {
+    char id[CRYPTO_UUID_LEN + 1];
+    char tenant_id[AUTH_TENANT_MAX + 1];
+    char subscription[16]; /* "auto", "approval" or "closed" */
+    char *plans_json;      /* the plans array as JSON text; the caller frees it */
+};
+/* Looks up API `id` exactly as the portal shows it to r's caller (the
+ * visibility rule above): *visible false for a missing, draft, hidden or
+ * other-tenant internal API. Fills out only when visible. Returns a db_err. */
+int catalog_portal_ref(struct req *r, const char *id, struct catalog_ref *out, bool *visible);
 
 int catalog_handle_portal_list(struct req *r);
 int catalog_handle_portal_get(struct req *r);
