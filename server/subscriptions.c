@@ -356,6 +356,10 @@ static int send_sub(struct req *r, const char *id, int status, const char *actio
         goto out;
     }
     if (action) publish(action, res, 0);
+    if (status == 204) {
+        rc = http_send_no_content(r);
+        goto out;
+    }
     cJSON *o = sub_json(res, 0);
     if (o && key) cJSON_AddStringToObject(o, "key", key); /* shown once, never stored */
     rc = http_send_json_take(r, status, o);
@@ -664,16 +668,17 @@ struct transition {
     int nargs;          /* how many of those the SQL uses */
     bool reason;        /* reads {reason} from the body */
     bool reason_needed; /* ... and it is required */
+    bool no_content;    /* answers 204 (DELETE) instead of the subscription */
 };
 
 static const struct transition T_APPROVE = {"approved", WHO_MANAGER, "pending", SQL_APPROVE, 3,
-                                            false, false};
+                                            false, false, false};
 static const struct transition T_REJECT = {"rejected", WHO_MANAGER, "pending", SQL_REJECT, 4,
-                                           true, true};
+                                           true, true, false};
 static const struct transition T_REVOKE = {"revoked", WHO_MANAGER, "active", SQL_REVOKE, 4,
-                                           true, false};
+                                           true, false, false};
 static const struct transition T_CANCEL = {"cancelled", WHO_OWNER, "not yet cancelled",
-                                           SQL_CANCEL, 2, false, false};
+                                           SQL_CANCEL, 2, false, false, true};
 
 /* Reads the optional/required {reason}; 0 with *reason ("" when absent), or
  * the status of the 400 sent. *body_out receives the parsed body to free. */
@@ -742,7 +747,7 @@ static int run_transition(struct req *r, const struct transition *t, const char 
         goto out;
     }
     log_info("subscription %s %s by %s", id, t->action, r->principal.subject);
-    rc = send_sub(r, id, 200, t->action, NULL);
+    rc = send_sub(r, id, t->no_content ? 204 : 200, t->action, NULL);
 out:
     db_result_free(res);
     cJSON_Delete(body);
