@@ -272,7 +272,7 @@ test('config: the gateway identity with pending deployments and policies', async
   const g = await registered(p, { environment: 'cfg' });
   const r = await p.get(`/v1/internal/gateways/${g.id}/config`, { headers: gwHeaders() });
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.json, { gateway_id: g.id, name: g.name, environment: 'cfg', tenant_id: 'default', pending_deployments: [], pending_policies: [] });
+  assert.deepEqual(r.json, { gateway_id: g.id, name: g.name, environment: 'cfg', tenant_id: 'default', pending_deployments: [], pending_policies: [], subscriptions: [], subscriptions_etag: r.json.subscriptions_etag, subscriptions_unchanged: false });
   assertError(assert, await p.get(`/v1/internal/gateways/${randomUUID()}/config`, { headers: gwHeaders() }), 404, 'not_found');
   assertError(assert, await p.get(`/v1/internal/gateways/${g.id}/config`), 401);
 });
