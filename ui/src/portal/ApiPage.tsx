@@ -15,6 +15,7 @@ import { StatusBadge } from '../shared/components/StatusBadge';
 import { EmptyState, ErrorState, Skeleton } from '../shared/components/States';
 import { CopyButton } from '../shared/components/CopyButton';
 import { useTitle } from '../shared/components/Layout';
+import { SubscribePanel } from './SubscribePanel';
 import {
   buildOperations,
   curlFor,
@@ -77,6 +78,7 @@ function ApiView({ api: a }: { api: ApiDetail }) {
           {a.audience === 'internal' && <StatusBadge status="internal" />}
         </div>
         {a.description && <p class="lead">{a.description}</p>}
+        <SubscribePanel api={a} />
       </header>
 
       <section class="overview" aria-labelledby="overview-heading">

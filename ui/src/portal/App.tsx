@@ -5,10 +5,12 @@ import { NotFound } from '../shared/components/NotFound';
 import { matchRoute, useLocation } from '../shared/router';
 import { CatalogPage } from './CatalogPage';
 import { ApiPage } from './ApiPage';
+import { AppsPage } from './AppsPage';
 
 function Routes() {
   const { path } = useLocation();
   if (path === '/portal' || path === '/portal/' || path === '/' || path === '/portal/index.html') return <CatalogPage />;
+  if (path === '/portal/apps' || path === '/portal/apps/') return <AppsPage />;
   const api = matchRoute('/portal/apis/:id', path);
   if (api) return <ApiPage id={api.id!} />;
   return <NotFound home="/portal/" />;
@@ -20,7 +22,10 @@ export function App() {
       <Layout
         product="Portal"
         home="/portal/"
-        nav={[{ href: '/portal/', label: 'Catalog', match: '/portal/apis/' }]}
+        nav={[
+          { href: '/portal/', label: 'Catalog', match: '/portal/apis/' },
+          { href: '/portal/apps', label: 'My applications' },
+        ]}
         other={{ href: '/console/', label: 'Console' }}
       >
         <Routes />

@@ -20,6 +20,8 @@ import type {
   ApiKey,
   ApiKeyInput,
   ApiSummary,
+  Application,
+  ApplicationInput,
   AuditEvent,
   AuthConfig,
   CreatedApiKey,
@@ -31,6 +33,8 @@ import type {
   LogoutResult,
   Page,
   PortalPage,
+  SubscriptionPage,
+  SubscriptionWithKey,
   Whoami,
 } from './types';
 
@@ -115,6 +119,13 @@ export interface AuditListParams extends ListParams {
   path?: string;
   from?: string;
   to?: string;
+}
+
+export interface SubscriptionListParams extends ListParams {
+  scope?: 'mine' | 'manage';
+  status?: string;
+  api_id?: string;
+  application_id?: string;
 }
 
 export type SessionExpiredListener = (error: ApiError) => void;
@@ -323,6 +334,34 @@ export function createApiClient(options: { fetch?: FetchLike; baseUrl?: string }
       },
       create: (input: ApiKeyInput) => request<CreatedApiKey>('POST', '/v1/apikeys', { json: input }),
       revoke: (keyId: string) => request<void>('DELETE', `/v1/apikeys/${id(keyId)}`),
+    },
+
+    applications: {
+      list(params?: ListParams) {
+        const { query, signal } = splitParams(params);
+        return request<Page<Application>>('GET', '/v1/applications', { query, signal });
+      },
+      create: (input: ApplicationInput) => request<Application>('POST', '/v1/applications', { json: input }),
+      update: (appId: string, input: ApplicationInput) =>
+        request<Application>('PATCH', `/v1/applications/${id(appId)}`, { json: input }),
+      remove: (appId: string) => request<void>('DELETE', `/v1/applications/${id(appId)}`),
+    },
+
+    subscriptions: {
+      list(params?: SubscriptionListParams) {
+        const { query, signal } = splitParams(params);
+        return request<SubscriptionPage>('GET', '/v1/subscriptions', { query, signal });
+      },
+      create: (input: { application_id: string; api_id: string; plan?: string }) =>
+        request<SubscriptionWithKey>('POST', '/v1/subscriptions', { json: input }),
+      cancel: (subId: string) => request<void>('DELETE', `/v1/subscriptions/${id(subId)}`),
+      approve: (subId: string) => request<SubscriptionWithKey>('POST', `/v1/subscriptions/${id(subId)}/approve`),
+      reject: (subId: string, reason: string) =>
+        request<SubscriptionWithKey>('POST', `/v1/subscriptions/${id(subId)}/reject`, { json: { reason } }),
+      revoke: (subId: string, reason?: string) =>
+        request<SubscriptionWithKey>('POST', `/v1/subscriptions/${id(subId)}/revoke`, reason ? { json: { reason } } : {}),
+      regenerateKey: (subId: string) =>
+        request<SubscriptionWithKey>('POST', `/v1/subscriptions/${id(subId)}/regenerate-key`),
     },
 
     audit: {

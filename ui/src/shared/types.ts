@@ -63,6 +63,8 @@ export interface ApiDetail extends ApiSummary {
   operations?: Operation[] | null;
   /* The OpenAPI document: a JSON object, or a string holding JSON or YAML. */
   openapi?: unknown;
+  subscription?: SubscriptionMode | null;
+  plans?: Plan[] | null;
 }
 
 export interface Facets {
@@ -85,6 +87,8 @@ export interface ApiInput {
   audience: Audience;
   openapi?: unknown;
   tenant_id?: string;
+  subscription?: SubscriptionMode;
+  plans?: Plan[] | null;
 }
 
 export type GatewayStatus = 'online' | 'offline' | 'degraded' | 'maintenance';
@@ -243,4 +247,64 @@ export interface AuditEvent {
   role?: string | null;
   remote_addr?: string | null;
   action?: string | null;
+}
+
+/* Self-service: applications and subscriptions (docs/subscriptions.md). */
+export type SubscriptionMode = 'auto' | 'approval' | 'closed';
+export type SubscriptionStatus = 'pending' | 'active' | 'rejected' | 'revoked' | 'cancelled';
+export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = ['pending', 'active', 'rejected', 'revoked', 'cancelled'];
+
+export interface Plan {
+  name: string;
+  requests_per_minute: number;
+}
+
+export interface Application {
+  id: string;
+  name: string;
+  description: string;
+  owner: string;
+  tenant_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApplicationInput {
+  name?: string;
+  description?: string;
+}
+
+export interface Subscription {
+  id: string;
+  application_id: string;
+  application_name: string;
+  api_id: string;
+  api_name: string;
+  api_version: string;
+  api_tenant_id: string;
+  plan: string;
+  requests_per_minute: number | null;
+  status: SubscriptionStatus | string;
+  reason: string;
+  key_prefix: string | null;
+  key_created_at: string | null;
+  owner: string;
+  owner_tenant_id: string;
+  requested_by: string;
+  decided_by: string;
+  created_at: string;
+  updated_at: string;
+  approved_at: string | null;
+  decided_at: string | null;
+  cancelled_at: string | null;
+}
+
+export interface SubscriptionWithKey extends Subscription {
+  key?: string;
+}
+
+export type SubscriptionCounts = Record<SubscriptionStatus, number>;
+
+export interface SubscriptionPage extends Page<Subscription> {
+  counts: SubscriptionCounts;
 }

@@ -24,6 +24,8 @@ const LOOK: Record<string, [Tone, IconName, string?]> = {
   active: ['ok', 'check-circle'],
   revoked: ['bad', 'x-circle'],
   expired: ['warn', 'clock'],
+  rejected: ['bad', 'x-circle'],
+  cancelled: ['neutral', 'circle'],
   public: ['neutral', 'eye'],
   internal: ['info', 'lock'],
 };
