@@ -11,6 +11,7 @@ import { GatewaysPage } from './GatewaysPage';
 import { ApiEditPage, CatalogAdminPage, ImportPage } from './CatalogAdmin';
 import { KeysPage } from './KeysPage';
 import { AuditPage } from './AuditPage';
+import { SubscriptionsPage } from './SubscriptionsPage';
 
 const forbidden = new ApiError(403, 'forbidden', 'Your role cannot open this page.');
 
@@ -37,6 +38,7 @@ function Routes() {
 
   if (p === '/console/keys') return can.manageKeys(me) ? <KeysPage /> : <ErrorState error={forbidden} />;
   if (p === '/console/audit') return can.viewAudit(me) ? <AuditPage /> : <ErrorState error={forbidden} />;
+  if (p === '/console/subscriptions') return can.manageSubscriptions(me) ? <SubscriptionsPage /> : <ErrorState error={forbidden} />;
   return <NotFound home="/console/gateways" />;
 }
 
@@ -46,6 +48,7 @@ function ConsoleLayout() {
   if (can.viewCatalogAdmin(me)) nav.push({ href: '/console/catalog', label: 'Catalog' });
   if (can.manageKeys(me)) nav.push({ href: '/console/keys', label: 'API keys' });
   if (can.viewAudit(me)) nav.push({ href: '/console/audit', label: 'Audit log' });
+  if (can.manageSubscriptions(me)) nav.push({ href: '/console/subscriptions', label: 'Subscriptions' });
   return (
     <Layout product="Console" home="/console/gateways" nav={nav} other={{ href: '/portal/', label: 'Portal' }}>
       <Routes />

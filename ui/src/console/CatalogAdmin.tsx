@@ -6,7 +6,7 @@
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../shared/api';
-import type { ApiDetail, ApiInput, ApiStatus, ApiSummary, Audience } from '../shared/types';
+import type { ApiDetail, ApiInput, ApiStatus, ApiSummary, Audience, SubscriptionMode } from '../shared/types';
 import { formatDate, plural } from '../shared/format';
 import { useApi } from '../shared/hooks';
 import { can } from '../shared/roles';
@@ -271,6 +271,14 @@ interface FormState {
   audience: Audience;
   tenant_id: string;
   openapi: string;
+  subscription: SubscriptionMode;
+  plans: PlanRow[];
+}
+
+/* A plan as the form edits it (the rate as typed). */
+export interface PlanRow {
+  name: string;
+  rpm: string;
 }
 
 const EMPTY: FormState = {
@@ -284,6 +292,8 @@ const EMPTY: FormState = {
   audience: 'public',
   tenant_id: '',
   openapi: '',
+  subscription: 'approval',
+  plans: [],
 };
 
 function fromDetail(a: ApiDetail): FormState {
@@ -298,7 +308,23 @@ function fromDetail(a: ApiDetail): FormState {
     audience: (a.audience as Audience) || 'public',
     tenant_id: a.tenant_id ?? '',
     openapi: a.openapi === undefined || a.openapi === null ? '' : typeof a.openapi === 'string' ? a.openapi : JSON.stringify(a.openapi, null, 2),
+    subscription: a.subscription ?? 'approval',
+    plans: (a.plans ?? []).map((p) => ({ name: p.name, rpm: String(p.requests_per_minute) })),
   };
+}
+
+/* Problems of the plan rows ("" when fine), as the server checks them. */
+export function validatePlans(plans: PlanRow[]): string {
+  if (plans.length > 20) return 'At most 20 plans.';
+  const seen = new Set<string>();
+  for (const p of plans) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(p.name)) return 'Plan names: 1 to 64 letters, digits, ".", "_" or "-".';
+    if (seen.has(p.name)) return `Plan "${p.name}" appears twice.`;
+    seen.add(p.name);
+    const n = Number(p.rpm);
+    if (!/^\d+$/.test(p.rpm.trim()) || n < 1 || n > 100000000) return `Plan "${p.name}": requests per minute must be a whole number from 1 to 100,000,000.`;
+  }
+  return '';
 }
 
 export function parseTags(s: string): string[] {
@@ -325,10 +351,12 @@ export function validateApi(f: FormState): Record<string, string> {
       e.openapi = 'This looks like JSON but does not parse.';
     }
   }
+  const plans = validatePlans(f.plans);
+  if (plans) e.plans = plans;
   return e;
 }
 
-function toApiInput(f: FormState, withTenant: boolean): ApiInput {
+function toApiInput(f: FormState, withTenant: boolean, withSubscriptions: boolean): ApiInput {
   const input: ApiInput = {
     name: f.name.trim(),
     version: f.version.trim(),
@@ -342,6 +370,10 @@ function toApiInput(f: FormState, withTenant: boolean): ApiInput {
   const doc = f.openapi.trim();
   if (doc) input.openapi = doc.startsWith('{') ? (JSON.parse(doc) as unknown) : f.openapi;
   if (withTenant && f.tenant_id.trim()) input.tenant_id = f.tenant_id.trim();
+  if (withSubscriptions) {
+    input.subscription = f.subscription;
+    input.plans = f.plans.map((p) => ({ name: p.name.trim(), requests_per_minute: Number(p.rpm) }));
+  }
   return input;
 }
 
@@ -397,6 +429,8 @@ function ApiForm({ id, initial }: { id?: string; initial: FormState }) {
     audience: useId(),
     tenant: useId(),
     openapi: useId(),
+    subscription: useId(),
+    plans: useId(),
   };
   const err = (k: string) =>
     errors[k] ? (
@@ -415,7 +449,7 @@ function ApiForm({ id, initial }: { id?: string; initial: FormState }) {
     setBusy(true);
     setError(null);
     try {
-      const input = toApiInput(f, can.chooseTenant(me));
+      const input = toApiInput(f, can.chooseTenant(me), editable);
       if (id) await api.apis.update(id, input);
       else await api.apis.create(input);
       navigate('/console/catalog');
@@ -484,6 +518,16 @@ function ApiForm({ id, initial }: { id?: string; initial: FormState }) {
               <input id={ids.tenant} class="input" value={f.tenant_id} placeholder="default" onInput={(e) => set('tenant_id', e.currentTarget.value)} />
             </div>
           )}
+          {editable && (
+            <SubscriptionFields
+              ids={{ mode: ids.subscription, plans: ids.plans }}
+              mode={f.subscription}
+              plans={f.plans}
+              error={errors.plans}
+              onMode={(m) => set('subscription', m)}
+              onPlans={(p) => set('plans', p)}
+            />
+          )}
           <div class="field field--wide">
             <label for={ids.openapi}>OpenAPI document</label>
             <textarea id={ids.openapi} class="input mono" rows={12} value={f.openapi} onInput={(e) => set('openapi', e.currentTarget.value)} spellcheck={false} aria-describedby={`${ids.openapi}-hint${errors.openapi ? ` ${ids.openapi}-err` : ''}`} disabled={!editable} />
@@ -504,6 +548,70 @@ function ApiForm({ id, initial }: { id?: string; initial: FormState }) {
         </div>
       </form>
     </div>
+  );
+}
+
+/* How developers subscribe: the mode and the plans (name + rate limit). */
+function SubscriptionFields({
+  ids,
+  mode,
+  plans,
+  error,
+  onMode,
+  onPlans,
+}: {
+  ids: { mode: string; plans: string };
+  mode: SubscriptionMode;
+  plans: PlanRow[];
+  error?: string;
+  onMode: (m: SubscriptionMode) => void;
+  onPlans: (p: PlanRow[]) => void;
+}) {
+  const setRow = (i: number, patch: Partial<PlanRow>) => onPlans(plans.map((p, j) => (j === i ? { ...p, ...patch } : p)));
+  return (
+    <>
+      <div class="field">
+        <label for={ids.mode}>Subscriptions</label>
+        <select id={ids.mode} class="input" value={mode} onChange={(e) => onMode(e.currentTarget.value as SubscriptionMode)} data-testid="api-subscription">
+          <option value="auto">Approved at once</option>
+          <option value="approval">Need an administrator's approval</option>
+          <option value="closed">Closed (no new subscriptions)</option>
+        </select>
+      </div>
+      <fieldset class="field field--wide plans" aria-describedby={`${ids.plans}-hint${error ? ` ${ids.plans}-err` : ''}`} data-testid="api-plans">
+        <legend>Plans</legend>
+        <p class="hint" id={`${ids.plans}-hint`}>
+          Without plans, subscribers get the default plan with no rate limit.
+        </p>
+        {plans.map((p, i) => (
+          <div class="plan-row" key={i}>
+            <label class="sr-only" for={`${ids.plans}-n${i}`}>
+              Plan {i + 1} name
+            </label>
+            <input id={`${ids.plans}-n${i}`} class="input" placeholder="gold" value={p.name} maxLength={64} onInput={(e) => setRow(i, { name: e.currentTarget.value })} data-testid="plan-name" />
+            <label class="sr-only" for={`${ids.plans}-r${i}`}>
+              Plan {i + 1} requests per minute
+            </label>
+            <input id={`${ids.plans}-r${i}`} class="input" inputMode="numeric" placeholder="600" value={p.rpm} onInput={(e) => setRow(i, { rpm: e.currentTarget.value })} data-testid="plan-rpm" />
+            <span class="small muted">requests/min</span>
+            <button type="button" class="btn btn--small btn--ghost" onClick={() => onPlans(plans.filter((_, j) => j !== i))} aria-label={`Remove plan ${p.name || i + 1}`}>
+              <Icon name="minus" />
+            </button>
+          </div>
+        ))}
+        {plans.length < 20 && (
+          <button type="button" class="btn btn--small" onClick={() => onPlans([...plans, { name: '', rpm: '' }])} data-testid="plan-add">
+            <Icon name="plus" />
+            Add plan
+          </button>
+        )}
+        {error && (
+          <p class="field__error" id={`${ids.plans}-err`}>
+            {error}
+          </p>
+        )}
+      </fieldset>
+    </>
   );
 }
 

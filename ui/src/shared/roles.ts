@@ -22,4 +22,6 @@ export const can = {
   maintenance: (me: Me) => is(me, 'cpi-admin', 'devops'),
   deleteGateway: (me: Me) => is(me, 'cpi-admin'),
   deploy: (me: Me) => is(me, 'cpi-admin', 'tenant-admin', 'devops'),
+  /* Approve, reject and revoke subscriptions to the tenant's APIs. */
+  manageSubscriptions: (me: Me) => is(me, 'cpi-admin', 'tenant-admin'),
 };
