@@ -157,7 +157,7 @@ export function SubscriptionsPage() {
 
 function StatusCounts({ counts, active, onPick }: { counts: SubscriptionCounts | undefined; active: string; onPick: (s: SubscriptionStatus) => void }) {
   return (
-    <ul class="counts" aria-label="Subscriptions by status">
+    <ul class="counts counts--five" aria-label="Subscriptions by status">
       {SUBSCRIPTION_STATUSES.map((s) => (
         <li key={s}>
           <button type="button" class={`count count--${s}${active === s ? ' is-active' : ''}`} aria-pressed={active === s} onClick={() => onPick(s)} title={`Show only ${s} subscriptions`}>
