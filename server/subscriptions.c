@@ -203,6 +203,12 @@ static const char SQL_SET_KEY[] =
     "updated_at = $4 WHERE id = $1 AND status = 'active'";
 static const char SQL_APP_LIVE[] =
     SUB_SELECT " WHERE s.application_id = $1 AND s.status <> 'cancelled'";
+static const char SQL_BUMP[] =
+    "UPDATE subscription_revision SET revision = revision + 1 WHERE id = 1";
+static const char SQL_ETAG[] =
+    "SELECT (SELECT revision FROM subscription_revision WHERE id = 1), COUNT(*), "
+    "COALESCE(MAX(updated_at), 0), COALESCE(MAX(created_at), 0) FROM deployments "
+    "WHERE gateway_id = $1 AND desired_state = 'deployed'";
 static const char SQL_GATEWAY[] =
     "SELECT s.id, s.api_id, s.plan, s.requests_per_minute, s.key_hash FROM subscriptions s "
     "WHERE s.status = 'active' AND s.key_hash IS NOT NULL AND s.api_id IN "
@@ -210,6 +216,25 @@ static const char SQL_GATEWAY[] =
     "'deployed') ORDER BY s.id LIMIT $2";
 
 /* ---- helpers ------------------------------------------------------------ */
+
+/* Runs one subscription write and bumps the revision in one transaction, so
+ * a gateway's etag changes whenever (and no earlier than) its list may. */
+static enum db_err write_bumped(struct db *db, const char *sql, const struct db_param *args,
+                                int n, long *affected)
+{
+    long changed = 0;
+    enum db_err e = db_begin(db);
+    if (e != DB_OK) return e;
+    e = db_exec(db, sql, args, n, &changed);
+    if (e == DB_OK && changed > 0) e = db_exec(db, SQL_BUMP, DB_NOARGS, NULL);
+    if (e == DB_OK) e = db_commit(db);
+    if (e != DB_OK) {
+        db_rollback(db);
+        return e;
+    }
+    if (affected) *affected = changed;
+    return DB_OK;
+}
 
 static void add_time_col(cJSON *o, const char *name, const struct db_result *res, size_t row,
                          int col)
@@ -339,9 +364,9 @@ static enum db_err set_new_key(struct db *db, const char *id, char key_out[APIKE
 {
     char prefix[APIKEYS_PREFIX_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1];
     if (apikeys_mint("sk", key_out, prefix, hash) != 0) return DB_ERR_INTERNAL;
-    return db_exec(db, SQL_SET_KEY,
-                   DB_ARGS(DBP_TEXT(id), DBP_TEXT(prefix), DBP_TEXT(hash), DBP_INT(util_now_ms())),
-                   affected);
+    return write_bumped(db, SQL_SET_KEY,
+                 DB_ARGS(DBP_TEXT(id), DBP_TEXT(prefix), DBP_TEXT(hash), DBP_INT(util_now_ms())),
+                 affected);
 }
 
 /* Reloads `id` and answers `status` with it (adding "key" when non-NULL),
@@ -615,7 +640,7 @@ int subscriptions_handle_create(struct req *r)
         goto out;
     }
     int64_t now = util_now_ms();
-    e = db_exec(db, SQL_INSERT,
+    e = write_bumped(db, SQL_INSERT,
                 DB_ARGS(DBP_TEXT(id), DBP_TEXT(app_id), DBP_TEXT(api_id), DBP_TEXT(plan),
                         rpm < 0 ? DBP_NULL : DBP_INT(rpm), DBP_TEXT(active ? "active" : "pending"),
                         active ? DBP_TEXT(prefix) : DBP_NULL, active ? DBP_TEXT(hash) : DBP_NULL,
@@ -737,7 +762,7 @@ static int run_transition(struct req *r, const struct transition *t, const char 
     long affected = 0;
     const struct db_param args[] = {DBP_TEXT(id), DBP_INT(util_now_ms()),
                                     DBP_TEXT(r->principal.subject), DBP_TEXT(reason)};
-    enum db_err e = db_exec(db_thread(), t->sql, args, t->nargs, &affected);
+    enum db_err e = write_bumped(db_thread(), t->sql, args, t->nargs, &affected);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
         goto out;
@@ -811,7 +836,7 @@ int subscriptions_cancel_application(struct req *r, struct db *db, const char *a
     enum db_err e = db_query(db, SQL_APP_LIVE, DB_ARGS(DBP_TEXT(app_id)), &res);
     for (size_t i = 0; e == DB_OK && i < db_rows(res); i++) {
         const char *id = db_get(res, i, S_ID);
-        e = db_exec(db, SQL_CANCEL, DB_ARGS(DBP_TEXT(id), DBP_INT(util_now_ms())), NULL);
+        e = write_bumped(db, SQL_CANCEL, DB_ARGS(DBP_TEXT(id), DBP_INT(util_now_ms())), NULL);
         if (e == DB_OK) e = load_row(db, id, &after);
         if (e == DB_OK && db_rows(after) == 1) publish("cancelled", after, 0);
         db_result_free(after);
@@ -826,48 +851,63 @@ int subscriptions_cancel_application(struct req *r, struct db *db, const char *a
 int subscriptions_gateway_config(struct db *db, struct req *r, const char *gateway_id,
                                  cJSON *config)
 {
-    struct db_result *res = NULL;
-    enum db_err e = db_query(db, SQL_GATEWAY,
-                             DB_ARGS(DBP_TEXT(gateway_id), DBP_INT(SUB_CONFIG_MAX + 1)), &res);
-    if (e != DB_OK) return (int)e;
+    struct db_result *tag = NULL, *res = NULL;
+    /* The etag first: a change after it makes the list newer than the etag,
+     * never older, so the gateway at worst fetches once more. */
+    enum db_err e = db_query(db, SQL_ETAG, DB_ARGS(DBP_TEXT(gateway_id)), &tag);
+    if (e != DB_OK) goto out;
+    if (db_rows(tag) != 1 || db_is_null(tag, 0, 0)) {
+        e = DB_ERR_INTERNAL;
+        goto out;
+    }
+    char basis[256], digest[CRYPTO_SHA256_HEX_LEN + 1], etag[SUB_ETAG_HEX + 1];
+    char want[SUB_ETAG_HEX + 8];
+    int bn = snprintf(basis, sizeof basis, "subs1|%s|%s|%s|%s|%s", gateway_id, db_get(tag, 0, 0),
+                      db_get(tag, 0, 1), db_get(tag, 0, 2), db_get(tag, 0, 3));
+    if (bn < 0 || (size_t)bn >= sizeof basis) {
+        e = DB_ERR_INTERNAL;
+        goto out;
+    }
+    crypto_sha256_hex(basis, (size_t)bn, digest);
+    memcpy(etag, digest, SUB_ETAG_HEX);
+    etag[SUB_ETAG_HEX] = '\0';
+    if (http_query_param(r, "subscriptions_etag", 0, want, sizeof want) == SUB_ETAG_HEX &&
+        crypto_streq(want, etag)) {
+        cJSON_AddStringToObject(config, "subscriptions_etag", etag);
+        cJSON_AddBoolToObject(config, "subscriptions_unchanged", true);
+        goto out;
+    }
+    e = db_query(db, SQL_GATEWAY, DB_ARGS(DBP_TEXT(gateway_id), DBP_INT(SUB_CONFIG_MAX + 1)),
+                 &res);
+    if (e != DB_OK) goto out;
     size_t n = db_rows(res);
     bool truncated = n > SUB_CONFIG_MAX;
     if (truncated) n = SUB_CONFIG_MAX;
-    /* The etag is a digest of exactly what the list would carry, so it
-     * changes if and only if the list does. */
-    struct strbuf b;
-    strbuf_init(&b, (size_t)SUB_CONFIG_MAX * 256);
-    for (size_t i = 0; i < n; i++)
-        strbuf_printf(&b, "%s\t%s\t%s\t%s\t%s\n", db_get(res, i, 0), db_get(res, i, 1),
-                      db_get(res, i, 2), db_is_null(res, i, 3) ? "-" : db_get(res, i, 3),
-                      db_get(res, i, 4));
-    char digest[CRYPTO_SHA256_HEX_LEN + 1], etag[SUB_ETAG_HEX + 1], want[SUB_ETAG_HEX + 8];
-    crypto_sha256_hex(b.data ? b.data : "", b.len, digest);
-    strbuf_cleanup(&b);
-    memcpy(etag, digest, SUB_ETAG_HEX);
-    etag[SUB_ETAG_HEX] = '\0';
-    cJSON_AddStringToObject(config, "subscriptions_etag", etag);
-    if (http_query_param(r, "subscriptions_etag", 0, want, sizeof want) == SUB_ETAG_HEX &&
-        strcmp(want, etag) == 0) {
-        cJSON_AddBoolToObject(config, "subscriptions_unchanged", true);
-    } else {
-        cJSON_AddBoolToObject(config, "subscriptions_unchanged", false);
-        cJSON *arr = cJSON_AddArrayToObject(config, "subscriptions");
-        for (size_t i = 0; arr && i < n; i++) {
-            cJSON *o = cJSON_CreateObject();
-            if (!o) break;
-            cJSON_AddStringToObject(o, "subscription_id", db_get(res, i, 0));
-            cJSON_AddStringToObject(o, "api_id", db_get(res, i, 1));
-            cJSON_AddStringToObject(o, "plan", db_get(res, i, 2));
-            if (db_is_null(res, i, 3))
-                cJSON_AddNullToObject(o, "requests_per_minute");
-            else
-                cJSON_AddNumberToObject(o, "requests_per_minute", (double)db_get_int(res, i, 3));
-            cJSON_AddStringToObject(o, "key_sha256", db_get(res, i, 4));
-            cJSON_AddItemToArray(arr, o);
-        }
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o) break;
+        cJSON_AddStringToObject(o, "subscription_id", db_get(res, i, 0));
+        cJSON_AddStringToObject(o, "api_id", db_get(res, i, 1));
+        cJSON_AddStringToObject(o, "plan", db_get(res, i, 2));
+        if (db_is_null(res, i, 3))
+            cJSON_AddNullToObject(o, "requests_per_minute");
+        else
+            cJSON_AddNumberToObject(o, "requests_per_minute", (double)db_get_int(res, i, 3));
+        cJSON_AddStringToObject(o, "key_sha256", db_get(res, i, 4));
+        cJSON_AddItemToArray(arr, o);
     }
+    if (!arr || cJSON_GetArraySize(arr) != (int)n) {
+        cJSON_Delete(arr);
+        e = DB_ERR_INTERNAL;
+        goto out;
+    }
+    cJSON_AddStringToObject(config, "subscriptions_etag", etag);
+    cJSON_AddBoolToObject(config, "subscriptions_unchanged", false);
+    cJSON_AddItemToObject(config, "subscriptions", arr);
     if (truncated) cJSON_AddBoolToObject(config, "subscriptions_truncated", true);
+out:
+    db_result_free(tag);
     db_result_free(res);
-    return DB_OK;
+    return (int)e;
 }

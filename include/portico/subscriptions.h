@@ -35,6 +35,9 @@ int subscriptions_cancel_application(struct req *r, struct db *db, const char *a
  * plan, requests_per_minute, key_sha256}] of the active keyed subscriptions
  * of APIs deployed to gateway_id) unless the request's ?subscriptions_etag=
  * equals the current one, in which case "subscriptions_unchanged": true.
+ * The etag hashes a revision counter every subscription write bumps (in its
+ * transaction) with the gateway's deployments (count, latest times), so an
+ * unchanged poll costs two small reads.
  * Returns a db_err; config is untouched on error. */
 int subscriptions_gateway_config(struct db *db, struct req *r, const char *gateway_id,
                                  cJSON *config);

@@ -42,3 +42,11 @@ CREATE UNIQUE INDEX subscriptions_live ON subscriptions (application_id, api_id)
     WHERE status <> 'cancelled';
 CREATE INDEX subscriptions_api ON subscriptions (api_id, status);
 CREATE INDEX subscriptions_application ON subscriptions (application_id, created_at);
+-- A counter bumped (in the same transaction) by every subscription change:
+-- with the deployments of a gateway it makes that gateway's
+-- subscriptions_etag, so an unchanged poll reads two small rows, not the list.
+CREATE TABLE subscription_revision (
+    id INTEGER PRIMARY KEY,
+    revision BIGINT NOT NULL
+);
+INSERT INTO subscription_revision (id, revision) VALUES (1, 0);
