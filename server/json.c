@@ -257,3 +257,24 @@ void json_add_paging(cJSON *root, int64_t total, long page, long page_size)
     cJSON_AddNumberToObject(root, "page", (double)page);
     cJSON_AddNumberToObject(root, "page_size", (double)page_size);
 }
+
+void json_strbuf_string(struct strbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    strbuf_puts(b, "\"");
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        strbuf_append(b, run, (size_t)(s - run));
+        char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0'};
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            esc[2] = '\0';
+        }
+        strbuf_puts(b, esc);
+        run = s + 1;
+    }
+    strbuf_append(b, run, (size_t)(s - run));
+    strbuf_puts(b, "\"");
+}

@@ -39,6 +39,9 @@ char *json_print(const cJSON *json);
 cJSON *json_parse(const char *text, size_t len);
 /* Adds "key": string or null. */
 void json_add_str_or_null(cJSON *obj, const char *key, const char *value);
+struct strbuf;
+/* Appends s as a JSON string literal (quoted, escaped) to b. */
+void json_strbuf_string(struct strbuf *b, const char *s);
 /* Adds the list envelope's "total", "page" and "page_size" to root. */
 void json_add_paging(cJSON *root, int64_t total, long page, long page_size);
 /* Adds an RFC 3339 time, or null when ms < 0. */

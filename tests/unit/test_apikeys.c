@@ -35,15 +35,35 @@ static void test_format_key(void **state)
     (void)state;
     unsigned char zero[KEY_SECRET_BYTES] = {0};
     char key[128];
-    assert_true(format_key("abcdefgh", zero, sizeof zero, key, sizeof key));
+    assert_true(format_key("pk", "abcdefgh", zero, sizeof zero, key, sizeof key));
     assert_string_equal(key, "pk_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     assert_int_equal(strlen(key), 3 + 8 + 1 + 43);
     char small[20];
-    assert_false(format_key("abcdefgh", zero, sizeof zero, small, sizeof small));
+    assert_false(format_key("pk", "abcdefgh", zero, sizeof zero, small, sizeof small));
     unsigned char ff[KEY_SECRET_BYTES];
     memset(ff, 0xff, sizeof ff);
-    assert_true(format_key("z9z9z9z9", ff, sizeof ff, key, sizeof key));
+    assert_true(format_key("pk", "z9z9z9z9", ff, sizeof ff, key, sizeof key));
     assert_string_equal(key, "pk_z9z9z9z9___________________________________________8");
+}
+
+static void test_mint(void **state)
+{
+    (void)state;
+    char key[APIKEYS_KEY_MAX], prefix[APIKEYS_PREFIX_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1];
+    char key2[APIKEYS_KEY_MAX], prefix2[APIKEYS_PREFIX_MAX], hash2[CRYPTO_SHA256_HEX_LEN + 1];
+    assert_int_equal(apikeys_mint("sk", key, prefix, hash), 0);
+    assert_int_equal(strlen(key), 3 + 8 + 1 + 43);
+    assert_memory_equal(key, "sk_", 3);
+    assert_int_equal(key[11], '_');
+    assert_int_equal(strlen(prefix), 11);
+    assert_memory_equal(key, prefix, 11);
+    char expect[CRYPTO_SHA256_HEX_LEN + 1];
+    crypto_sha256_hex(key, strlen(key), expect);
+    assert_string_equal(hash, expect);
+    assert_int_equal(apikeys_mint("sk", key2, prefix2, hash2), 0);
+    assert_string_not_equal(key, key2);
+    assert_string_not_equal(hash, hash2);
+    assert_int_equal(apikeys_mint("toolong", key2, prefix2, hash2), -1);
 }
 
 static void test_db_key_prefix(void **state)
@@ -184,6 +204,7 @@ int main(void)
     log_set_level(LOG_WARN);
     const struct CMUnitTest pure[] = {
         cmocka_unit_test(test_random_key_id), cmocka_unit_test(test_format_key),
+        cmocka_unit_test(test_mint),
         cmocka_unit_test(test_db_key_prefix), cmocka_unit_test(test_valid_tenant_and_hex),
         cmocka_unit_test(test_keys_file),
     };

@@ -40,7 +40,8 @@ CREATE TABLE subscriptions (
 -- One subscription per application and API that is not cancelled.
 CREATE UNIQUE INDEX subscriptions_live ON subscriptions (application_id, api_id)
     WHERE status <> 'cancelled';
-CREATE INDEX subscriptions_api ON subscriptions (api_id, status);
+-- Covers the gateway config query (active keyed subscriptions of some APIs).
+CREATE INDEX subscriptions_api ON subscriptions (api_id, status, id, plan, requests_per_minute, key_hash);
 CREATE INDEX subscriptions_application ON subscriptions (application_id, created_at);
 -- A counter bumped (in the same transaction) by every subscription change:
 -- with the deployments of a gateway it makes that gateway's
