@@ -29,7 +29,7 @@ export function AppsPage() {
   const [shown, setShown] = useState<SubscriptionWithKey | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [showForm, setShowForm] = useState(false);
-  useSubscriptionFeed(() => subs.reload());
+  useSubscriptionFeed(() => subs.reload(), undefined, !anonymous);
 
   if (anonymous)
     return (

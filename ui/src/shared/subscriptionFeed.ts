@@ -30,7 +30,11 @@ const POLL_SAFETY_MS = 30000;
 const RECONNECT_MS = 30000;
 const COALESCE_MS = 200;
 
-export function useSubscriptionFeed(onChange: () => void, onEvent?: (e: SubscriptionEvent) => void): 'live' | 'polling' {
+export function useSubscriptionFeed(
+  onChange: () => void,
+  onEvent?: (e: SubscriptionEvent) => void,
+  enabled = true,
+): 'live' | 'polling' {
   const [live, setLive] = useState(false);
   const changeRef = useRef(onChange);
   changeRef.current = onChange;
@@ -46,7 +50,7 @@ export function useSubscriptionFeed(onChange: () => void, onEvent?: (e: Subscrip
         changeRef.current();
       }, COALESCE_MS);
     };
-    if (typeof EventSource === 'undefined') return undefined;
+    if (!enabled || typeof EventSource === 'undefined') return undefined;
     let es: EventSource | null = null;
     let reconnect: ReturnType<typeof setTimeout> | null = null;
     let stopped = false;
@@ -84,14 +88,15 @@ export function useSubscriptionFeed(onChange: () => void, onEvent?: (e: Subscrip
       if (reconnect) clearTimeout(reconnect);
       es?.close();
     };
-  }, []);
+  }, [enabled]);
 
   useEffect(() => {
+    if (!enabled) return undefined;
     const t = setInterval(() => {
       if (!document.hidden) changeRef.current();
     }, live ? POLL_SAFETY_MS : POLL_FALLBACK_MS);
     return () => clearInterval(t);
-  }, [live]);
+  }, [live, enabled]);
 
   return live ? 'live' : 'polling';
 }
