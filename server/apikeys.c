@@ -316,8 +316,8 @@ static bool format_key(const char *tag, const char *id, const unsigned char *sec
     return w > 0 && (size_t)w < n;
 }
 
-int apikeys_mint(const char *tag, char key_out[APIKEYS_KEY_MAX], char prefix_out[APIKEYS_PREFIX_MAX],
-                 char hash_out[CRYPTO_SHA256_HEX_LEN + 1])
+int apikeys_mint(const char *tag, char key_out[APIKEYS_KEY_MAX],
+                 char prefix_out[APIKEYS_PREFIX_MAX], char hash_out[CRYPTO_SHA256_HEX_LEN + 1])
 {
     char kid[KEY_ID_CHARS + 1], key[APIKEYS_KEY_MAX], prefix[APIKEYS_PREFIX_MAX];
     unsigned char secret[KEY_SECRET_BYTES];

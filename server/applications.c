@@ -136,9 +136,8 @@ static int parse_body(struct req *r, const cJSON *body, bool create, const char 
                       const char **description)
 {
     char err[JSON_ERR_MAX];
-    int rc;
     if (json_only_keys(body, "name|description", err) != 0 ||
-        (rc = json_string(body, "name", 1, APP_NAME_MAX, create, name, err)) < 0 ||
+        json_string(body, "name", 1, APP_NAME_MAX, create, name, err) < 0 ||
         json_string(body, "description", 0, APP_DESCRIPTION_MAX, false, description, err) < 0)
         return http_send_error(r, 400, "invalid_field", "%s", err);
     if (*name && (util_has_control(*name, false) || padded(*name)))
@@ -210,9 +209,9 @@ int applications_handle_create(struct req *r)
     char id[CRYPTO_UUID_LEN + 1];
     if ((rc = parse_body(r, body, true, &name, &description)) != 0) goto out;
     if ((rc = check_name_free(r, name, NULL)) != 0) goto out;
-    enum db_err e = db_query(
-        db, SQL_COUNT, DB_ARGS(DBP_TEXT(r->principal.subject), DBP_TEXT(r->principal.tenant_id)),
-        &res);
+    enum db_err e =
+        db_query(db, SQL_COUNT,
+                 DB_ARGS(DBP_TEXT(r->principal.subject), DBP_TEXT(r->principal.tenant_id)), &res);
     if (e == DB_OK && db_rows(res) == 1 && db_get_int(res, 0, 0) >= APPS_PER_OWNER_MAX) {
         rc = http_send_error(r, 409, "limit_reached", "you may own at most %d applications",
                              APPS_PER_OWNER_MAX);

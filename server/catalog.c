@@ -294,8 +294,8 @@ static cJSON *api_to_json(const struct api *a, bool detail)
         cJSON_AddItemToObject(o, "openapi", doc);
         cJSON_AddStringToObject(o, "openapi_format", a->openapi_format ? a->openapi_format : "");
         cJSON_AddStringToObject(o, "subscription", a->subscription ? a->subscription : "");
-        cJSON_AddItemToObject(o, "plans", a->plans ? cJSON_Duplicate(a->plans, true)
-                                                   : cJSON_CreateArray());
+        cJSON_AddItemToObject(o, "plans",
+                              a->plans ? cJSON_Duplicate(a->plans, true) : cJSON_CreateArray());
     }
     return o;
 }

@@ -179,8 +179,9 @@ enum {
 static const char SQL_GET[] = SUB_SELECT " WHERE s.id = $1";
 static const char SQL_APP[] =
     "SELECT id, owner_subject, tenant_id, name FROM applications WHERE id = $1";
-static const char SQL_LIVE[] = "SELECT id, status FROM subscriptions "
-                               "WHERE application_id = $1 AND api_id = $2 AND status <> 'cancelled'";
+static const char SQL_LIVE[] =
+    "SELECT id, status FROM subscriptions "
+    "WHERE application_id = $1 AND api_id = $2 AND status <> 'cancelled'";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (id, application_id, api_id, plan, requests_per_minute, status, "
     "key_prefix, key_hash, key_created_at, requested_by, created_at, updated_at, approved_at) "
@@ -219,8 +220,8 @@ static const char SQL_GATEWAY[] =
 
 /* Runs one subscription write and bumps the revision in one transaction, so
  * a gateway's etag changes whenever (and no earlier than) its list may. */
-static enum db_err write_bumped(struct db *db, const char *sql, const struct db_param *args,
-                                int n, long *affected)
+static enum db_err write_bumped(struct db *db, const char *sql, const struct db_param *args, int n,
+                                long *affected)
 {
     long changed = 0;
     enum db_err e = db_begin(db);
@@ -305,8 +306,7 @@ static void publish(const char *action, const struct db_result *res, size_t row)
     const char *owner_tenant = db_get(res, row, S_OWNER_TENANT);
     if (text) {
         events_publish_tenant(type, api_tenant, text);
-        if (strcmp(api_tenant, owner_tenant) != 0)
-            events_publish_tenant(type, owner_tenant, text);
+        if (strcmp(api_tenant, owner_tenant) != 0) events_publish_tenant(type, owner_tenant, text);
     }
     free(text);
     cJSON_Delete(o);
@@ -337,6 +337,7 @@ static int load_visible(struct req *r, struct db_result **res, bool *owner, bool
     char id[CRYPTO_UUID_LEN + 1];
     struct db_result *rows = NULL;
     *res = NULL;
+    *owner = *manager = false;
     int rc = require_caller(r);
     if (rc) return rc;
     if (!applications_uuid(r->params[0], id)) return send_not_found(r);
@@ -364,9 +365,9 @@ static enum db_err set_new_key(struct db *db, const char *id, char key_out[APIKE
 {
     char prefix[APIKEYS_PREFIX_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1];
     if (apikeys_mint("sk", key_out, prefix, hash) != 0) return DB_ERR_INTERNAL;
-    return write_bumped(db, SQL_SET_KEY,
-                 DB_ARGS(DBP_TEXT(id), DBP_TEXT(prefix), DBP_TEXT(hash), DBP_INT(util_now_ms())),
-                 affected);
+    return write_bumped(
+        db, SQL_SET_KEY,
+        DB_ARGS(DBP_TEXT(id), DBP_TEXT(prefix), DBP_TEXT(hash), DBP_INT(util_now_ms())), affected);
 }
 
 /* Reloads `id` and answers `status` with it (adding "key" when non-NULL),
@@ -602,7 +603,8 @@ int subscriptions_handle_create(struct req *r)
         goto out;
     }
     bool visible = false;
-    if (applications_uuid(api_s, api_id)) e = (enum db_err)catalog_portal_ref(r, api_id, &api, &visible);
+    if (applications_uuid(api_s, api_id))
+        e = (enum db_err)catalog_portal_ref(r, api_id, &api, &visible);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
         goto out;
@@ -640,13 +642,14 @@ int subscriptions_handle_create(struct req *r)
         goto out;
     }
     int64_t now = util_now_ms();
-    e = write_bumped(db, SQL_INSERT,
-                DB_ARGS(DBP_TEXT(id), DBP_TEXT(app_id), DBP_TEXT(api_id), DBP_TEXT(plan),
-                        rpm < 0 ? DBP_NULL : DBP_INT(rpm), DBP_TEXT(active ? "active" : "pending"),
-                        active ? DBP_TEXT(prefix) : DBP_NULL, active ? DBP_TEXT(hash) : DBP_NULL,
-                        active ? DBP_INT(now) : DBP_NULL, DBP_TEXT(r->principal.subject),
-                        DBP_INT(now), active ? DBP_INT(now) : DBP_NULL),
-                NULL);
+    e = write_bumped(
+        db, SQL_INSERT,
+        DB_ARGS(DBP_TEXT(id), DBP_TEXT(app_id), DBP_TEXT(api_id), DBP_TEXT(plan),
+                rpm < 0 ? DBP_NULL : DBP_INT(rpm), DBP_TEXT(active ? "active" : "pending"),
+                active ? DBP_TEXT(prefix) : DBP_NULL, active ? DBP_TEXT(hash) : DBP_NULL,
+                active ? DBP_INT(now) : DBP_NULL, DBP_TEXT(r->principal.subject), DBP_INT(now),
+                active ? DBP_INT(now) : DBP_NULL),
+        NULL);
     if (e == DB_ERR_CONSTRAINT) {
         rc = http_send_error(r, 409, "conflict",
                              "application \"%s\" already has a subscription to this API",
@@ -674,7 +677,7 @@ out:
 int subscriptions_handle_get(struct req *r)
 {
     struct db_result *res = NULL;
-    bool owner, manager;
+    bool owner = false, manager = false;
     int rc = load_visible(r, &res, &owner, &manager);
     if (rc) return rc;
     rc = http_send_json_take(r, 200, sub_json(res, 0));
@@ -696,14 +699,14 @@ struct transition {
     bool no_content;    /* answers 204 (DELETE) instead of the subscription */
 };
 
-static const struct transition T_APPROVE = {"approved", WHO_MANAGER, "pending", SQL_APPROVE, 3,
-                                            false, false, false};
-static const struct transition T_REJECT = {"rejected", WHO_MANAGER, "pending", SQL_REJECT, 4,
-                                           true, true, false};
-static const struct transition T_REVOKE = {"revoked", WHO_MANAGER, "active", SQL_REVOKE, 4,
-                                           true, false, false};
-static const struct transition T_CANCEL = {"cancelled", WHO_OWNER, "not yet cancelled",
-                                           SQL_CANCEL, 2, false, false, true};
+static const struct transition T_APPROVE = {"approved", WHO_MANAGER, "pending", SQL_APPROVE,
+                                            3,          false,       false,     false};
+static const struct transition T_REJECT = {"rejected", WHO_MANAGER, "pending", SQL_REJECT,
+                                           4,          true,        true,      false};
+static const struct transition T_REVOKE = {"revoked", WHO_MANAGER, "active", SQL_REVOKE,
+                                           4,         true,        false,    false};
+static const struct transition T_CANCEL = {
+    "cancelled", WHO_OWNER, "not yet cancelled", SQL_CANCEL, 2, false, false, true};
 
 /* Reads the optional/required {reason}; 0 with *reason ("" when absent), or
  * the status of the 400 sent. *body_out receives the parsed body to free. */
@@ -741,8 +744,7 @@ static int check_who(struct req *r, const struct transition *t, bool owner, bool
     return 0;
 }
 
-static int send_invalid_state(struct req *r, const char *verb, const char *status,
-                              const char *from)
+static int send_invalid_state(struct req *r, const char *verb, const char *status, const char *from)
 {
     return http_send_error(r, 409, "invalid_state",
                            "the subscription is %s; only a %s one can be %s", status, from, verb);
@@ -753,7 +755,7 @@ static int run_transition(struct req *r, const struct transition *t, const char 
     struct db_result *res = NULL;
     cJSON *body = NULL;
     const char *reason = "";
-    bool owner, manager;
+    bool owner = false, manager = false;
     int rc = load_visible(r, &res, &owner, &manager);
     if (rc) return rc;
     if ((rc = check_who(r, t, owner, manager, verb)) != 0) goto out;
@@ -802,7 +804,7 @@ int subscriptions_handle_cancel(struct req *r)
 int subscriptions_handle_regenerate_key(struct req *r)
 {
     struct db_result *res = NULL;
-    bool owner, manager;
+    bool owner = false, manager = false;
     int rc = load_visible(r, &res, &owner, &manager);
     if (rc) return rc;
     if (!owner) {
@@ -877,8 +879,7 @@ int subscriptions_gateway_config(struct db *db, struct req *r, const char *gatew
         cJSON_AddBoolToObject(config, "subscriptions_unchanged", true);
         goto out;
     }
-    e = db_query(db, SQL_GATEWAY, DB_ARGS(DBP_TEXT(gateway_id), DBP_INT(SUB_CONFIG_MAX + 1)),
-                 &res);
+    e = db_query(db, SQL_GATEWAY, DB_ARGS(DBP_TEXT(gateway_id), DBP_INT(SUB_CONFIG_MAX + 1)), &res);
     if (e != DB_OK) goto out;
     size_t n = db_rows(res);
     bool truncated = n > SUB_CONFIG_MAX;

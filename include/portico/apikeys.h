@@ -32,8 +32,8 @@ int apikeys_lookup(const char *key, struct principal *p);
  * 1..4 characters, "pk" for API keys, "sk" for subscription keys) with its
  * visible prefix "<tag>_<id>" and its SHA-256 (lowercase hex), the only form
  * that is stored. 0 on success, -1 when randomness fails. */
-int apikeys_mint(const char *tag, char key_out[APIKEYS_KEY_MAX], char prefix_out[APIKEYS_PREFIX_MAX],
-                 char hash_out[CRYPTO_SHA256_HEX_LEN + 1]);
+int apikeys_mint(const char *tag, char key_out[APIKEYS_KEY_MAX],
+                 char prefix_out[APIKEYS_PREFIX_MAX], char hash_out[CRYPTO_SHA256_HEX_LEN + 1]);
 int apikeys_create(const char *name, const char *role, const char *tenant, long long expires_at_ms,
                    const char *created_by, char *key_out, char *id_out);
 

@@ -15,8 +15,7 @@ struct req;
  * gateway) that may own applications. */
 bool applications_caller_ok(const struct req *r);
 /* True when an application row's owner (subject, tenant) is the caller. */
-bool applications_owned_by(const struct req *r, const char *owner_subject,
-                           const char *tenant_id);
+bool applications_owned_by(const struct req *r, const char *owner_subject, const char *tenant_id);
 /* Copies a canonical (lower-case) UUID from s into out; false when s is not
  * a UUID. */
 bool applications_uuid(const char *s, char out[37]);

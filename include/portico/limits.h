@@ -110,13 +110,13 @@
 #define METRICS_ROUTES_MAX 128 /* route table slots with their own series */
 
 /* Self-service: applications and subscriptions */
-#define APP_NAME_MAX 100              /* characters of an application name */
-#define APP_DESCRIPTION_MAX 2000      /* characters of an application description */
-#define APPS_PER_OWNER_MAX 100        /* applications one subject may own */
-#define SUB_PLANS_MAX 20              /* plans one API may offer */
-#define SUB_PLAN_NAME_MAX 64          /* characters of a plan name */
-#define SUB_RPM_MAX 100000000         /* requests_per_minute upper bound */
-#define SUB_REASON_MAX 500            /* characters of a reject / revoke reason */
-#define SUB_CONFIG_MAX 100000         /* active subscriptions in one gateway config */
+#define APP_NAME_MAX 100         /* characters of an application name */
+#define APP_DESCRIPTION_MAX 2000 /* characters of an application description */
+#define APPS_PER_OWNER_MAX 100   /* applications one subject may own */
+#define SUB_PLANS_MAX 20         /* plans one API may offer */
+#define SUB_PLAN_NAME_MAX 64     /* characters of a plan name */
+#define SUB_RPM_MAX 100000000    /* requests_per_minute upper bound */
+#define SUB_REASON_MAX 500       /* characters of a reject / revoke reason */
+#define SUB_CONFIG_MAX 100000    /* active subscriptions in one gateway config */
 
 #endif

@@ -203,9 +203,11 @@ int main(void)
 {
     log_set_level(LOG_WARN);
     const struct CMUnitTest pure[] = {
-        cmocka_unit_test(test_random_key_id), cmocka_unit_test(test_format_key),
+        cmocka_unit_test(test_random_key_id),
+        cmocka_unit_test(test_format_key),
         cmocka_unit_test(test_mint),
-        cmocka_unit_test(test_db_key_prefix), cmocka_unit_test(test_valid_tenant_and_hex),
+        cmocka_unit_test(test_db_key_prefix),
+        cmocka_unit_test(test_valid_tenant_and_hex),
         cmocka_unit_test(test_keys_file),
     };
     const struct CMUnitTest db[] = {
