@@ -554,6 +554,7 @@ static enum db_err api_store(struct db *db, struct api *a, bool insert)
     }
     e = db_commit(db);
     in_tx = false;
+    if (e == DB_OK && !insert) subscriptions_sync_plans(db, a->id, a->plans);
     if (e == DB_OK && db_exec(db, SQL_PRUNE_CHANGES, DB_NOARGS, NULL) != DB_OK)
         log_warn("catalog: cannot prune api_changes: %s", db_errmsg(db));
 out:

@@ -204,6 +204,10 @@ static const char SQL_SET_KEY[] =
     "updated_at = $4 WHERE id = $1 AND status = 'active'";
 static const char SQL_APP_LIVE[] =
     SUB_SELECT " WHERE s.application_id = $1 AND s.status <> 'cancelled'";
+static const char SQL_SYNC_PLAN[] =
+    "UPDATE subscriptions SET requests_per_minute = $3, updated_at = $4 "
+    "WHERE api_id = $1 AND plan = $2 AND status IN ('pending', 'active') "
+    "AND (requests_per_minute IS NULL OR requests_per_minute <> $3)";
 static const char SQL_BUMP[] =
     "UPDATE subscription_revision SET revision = revision + 1 WHERE id = 1";
 static const char SQL_ETAG[] =
@@ -846,6 +850,29 @@ int subscriptions_cancel_application(struct req *r, struct db *db, const char *a
     }
     db_result_free(res);
     return (int)e;
+}
+
+void subscriptions_sync_plans(struct db *db, const char *api_id, const cJSON *plans)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, plans)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
+        const cJSON *rpm = cJSON_GetObjectItemCaseSensitive(p, "requests_per_minute");
+        if (!cJSON_IsString(name) || !cJSON_IsNumber(rpm)) continue;
+        long changed = 0;
+        enum db_err e =
+            write_bumped(db, SQL_SYNC_PLAN,
+                         DB_ARGS(DBP_TEXT(api_id), DBP_TEXT(name->valuestring),
+                                 DBP_INT((int64_t)rpm->valuedouble), DBP_INT(util_now_ms())),
+                         &changed);
+        if (e != DB_OK)
+            log_warn("subscriptions: cannot apply plan %s of API %s: %s", name->valuestring, api_id,
+                     db_err_name(e));
+        else if (changed > 0)
+            log_info("subscriptions: plan %s of API %s now %lld requests/min for %ld subscriptions",
+                     name->valuestring, api_id, (long long)rpm->valuedouble, changed);
+    }
 }
 
 /* ---- the gateway contract ------------------------------------------------ */

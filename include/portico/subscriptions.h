@@ -27,6 +27,11 @@ struct req;
  * with cJSON_Delete) when present and valid. 0, or -1 with err (>= 256
  * bytes) naming the field. */
 int subscriptions_apply_settings(const cJSON *body, char **mode, cJSON **plans, char *err);
+/* After an API's plans were stored: its pending and active subscriptions on
+ * a plan that still exists take the plan's current rate (a subscription on a
+ * removed plan keeps its rate). Failures are logged, not returned: the API
+ * itself is already saved. */
+void subscriptions_sync_plans(struct db *db, const char *api_id, const cJSON *plans);
 /* Cancels every live subscription of application app_id (before the
  * application is deleted), publishing one event each. Returns a db_err. */
 int subscriptions_cancel_application(struct req *r, struct db *db, const char *app_id);

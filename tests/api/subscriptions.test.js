@@ -559,6 +559,18 @@ test('gateway config: active keyed subscriptions of deployed APIs as hashes, wit
   assert.deepEqual(c4.json.subscriptions.map((x) => x.key_sha256).sort(), [sha256(k.json.key), sha256(pk.json.key)].sort());
   assert.equal(c4.json.subscriptions.find((x) => x.subscription_id === pend.id).requests_per_minute, null);
 
+  // Editing a plan's rate reaches existing subscriptions (and moves the etag).
+  const e1 = (await config()).json.subscriptions_etag;
+  const edited = await p.put(`/v1/apis/${deployed.id}`, { plans: [{ name: 'gold', requests_per_minute: 300 }, { name: 'silver', requests_per_minute: 5 }] }, { key: KEYS.tenantAdmin });
+  assert.equal(edited.status, 200, edited.text);
+  const c4b = await config(e1);
+  assert.equal(c4b.json.subscriptions_unchanged, false);
+  assert.equal(c4b.json.subscriptions.find((x) => x.subscription_id === s.id).requests_per_minute, 300);
+  assert.equal((await p.get(`/v1/subscriptions/${s.id}`, { key: KEYS.viewer })).json.requests_per_minute, 300);
+  // A plan removed: the subscription keeps its last rate.
+  await p.put(`/v1/apis/${deployed.id}`, { plans: [{ name: 'silver', requests_per_minute: 5 }] }, { key: KEYS.tenantAdmin });
+  assert.equal((await p.get(`/v1/subscriptions/${s.id}`, { key: KEYS.viewer })).json.requests_per_minute, 300);
+
   // Revoke and cancel remove them at once.
   await p.post(`/v1/subscriptions/${pend.id}/revoke`, undefined, { key: KEYS.tenantAdmin });
   assert.deepEqual((await config()).json.subscriptions.map((x) => x.subscription_id), [s.id]);
