@@ -295,6 +295,16 @@ test('one live subscription per application and API; cancel frees it; cancel rul
   assert.notEqual(again.id, s.id);
 });
 
+test('concurrent subscribes of one application to one API: exactly one wins', async () => {
+  const a = await app();
+  const x = await api();
+  const all = await Promise.all(Array.from({ length: 6 }, () => subscribe(a.id, x.id)));
+  assert.deepEqual(all.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409], all.map((r) => r.text).join('\n'));
+  for (const r of all.filter((q) => q.status === 409)) assertError(assert, r, 409, 'conflict');
+  const list = await p.get(`/v1/subscriptions?application_id=${a.id}`, { key: KEYS.viewer });
+  assert.equal(list.json.total, 1);
+});
+
 test('closed mode takes no subscriptions; plans are picked and checked', async () => {
   const a = await app();
   const closed = await api({ subscription: 'closed' });
