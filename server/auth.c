@@ -221,3 +221,30 @@ int auth_handle_config(struct req *r)
     cJSON_AddBoolToObject(o, "anonymous_enabled", cfg->auth.allow_anonymous);
     return http_send_json_take(r, 200, o);
 }
+
+/* ---- gateway key ownership ---------------------------------------------- */
+
+int auth_gateway_key_count(void)
+{
+    return gateway_key_count;
+}
+
+void auth_gateway_key_digest(const char *key, char out[AUTH_GATEWAY_DIGEST_LEN + 1])
+{
+    /* A keyed hash under a fixed label, so the stored digest is useless as
+     * any other credential's digest. Only this digest is ever stored. */
+    static const char label[] = "portico gateway owner v1";
+    crypto_hmac_sha256_hex(label, sizeof label - 1, key, strlen(key), out);
+}
+
+bool auth_gateway_digest_configured(const char *digest)
+{
+    bool found = false;
+    char d[AUTH_GATEWAY_DIGEST_LEN + 1];
+    /* Every key, no early exit: fixed-size digests compared in constant time. */
+    for (int i = 0; i < gateway_key_count; i++) {
+        auth_gateway_key_digest(gateway_keys[i], d);
+        found |= crypto_streq(d, digest);
+    }
+    return found;
+}

@@ -150,6 +150,7 @@ static bool visible_tenant(const struct req *r, const struct db_result *res, cha
 {
     if (db_rows(res) != 1) return false;
     const char *t = db_get(res, 0, 0);
+    if (!t) return util_copy(out, n, ""); /* a shared gateway (no tenant): visible to all */
     if (!all_tenants(r) && strcmp(t, r->principal.tenant_id) != 0) return false;
     return util_copy(out, n, t);
 }

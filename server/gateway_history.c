@@ -624,7 +624,7 @@ void gateway_history_heartbeat(const char *id, const char *tenant_id,
      * other replicas hold their own part). */
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "id", id);
-    cJSON_AddStringToObject(ev, "tenant_id", tenant_id);
+    json_add_str_or_null(ev, "tenant_id", tenant_id);
     cJSON_AddNumberToObject(ev, "step_seconds", 60);
     add_point_json(cJSON_AddObjectToObject(ev, "point"), &cur);
     char *text = json_print(ev);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "portico/auth.h"
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
@@ -59,58 +60,253 @@ bool gateways_live(const struct config *cfg, int64_t last_hb_ms, int64_t now_ms)
     return last_hb_ms >= 0 && now_ms - last_hb_ms <= window_ms(cfg);
 }
 
+static const char *const STATUS_NAMES[GW_STATUS_COUNT] = {"online", "offline", "degraded",
+                                                          "maintenance"};
+
+const char *gateways_status_name(enum gateway_status s)
+{
+    return (unsigned)s < GW_STATUS_COUNT ? STATUS_NAMES[s] : "unknown";
+}
+
+/* THE status rule, the one place it is written. `cut` is now minus the
+ * offline window (ms), `rate` gateways.degraded_error_rate. Each row is a
+ * conjunction of terms over one index range of gateways_health (maintenance,
+ * last_heartbeat_at, error_rate); the rows are disjoint and together cover
+ * every gateway (tests/unit/test_gateways.c checks both, in C and in SQL).
+ * The C rule (gateways_status) evaluates these rows; the SQL CASE, the list
+ * filter predicates and the counts are generated from them. */
+enum status_term {
+    MAINT_ON,  /* maintenance = 1 */
+    MAINT_OFF, /* maintenance = 0 */
+    HB_NONE,   /* last_heartbeat_at IS NULL */
+    HB_OLD,    /* last_heartbeat_at < cut */
+    HB_FRESH,  /* last_heartbeat_at >= cut */
+    RATE_NONE, /* error_rate IS NULL */
+    RATE_HIGH, /* error_rate > rate */
+    RATE_OK,   /* error_rate <= rate */
+};
+
+#define STATUS_TERMS_MAX 3
+
+static const struct status_row {
+    enum gateway_status status;
+    int nterms;
+    enum status_term terms[STATUS_TERMS_MAX];
+} STATUS_RULE[] = {
+    {GW_MAINTENANCE, 1, {MAINT_ON}},
+    {GW_OFFLINE, 2, {MAINT_OFF, HB_NONE}},
+    {GW_OFFLINE, 2, {MAINT_OFF, HB_OLD}},
+    {GW_DEGRADED, 3, {MAINT_OFF, HB_FRESH, RATE_HIGH}},
+    {GW_ONLINE, 3, {MAINT_OFF, HB_FRESH, RATE_NONE}},
+    {GW_ONLINE, 3, {MAINT_OFF, HB_FRESH, RATE_OK}},
+};
+#define STATUS_ROWS (sizeof STATUS_RULE / sizeof STATUS_RULE[0])
+
+/* One stored gateway as the rule sees it (last_hb < 0: never). */
+struct status_input {
+    bool maintenance;
+    int64_t last_hb;
+    bool has_rate;
+    double rate;
+};
+
+static bool term_holds(enum status_term t, const struct status_input *in, int64_t cut,
+                       double rate)
+{
+    switch (t) {
+    case MAINT_ON: return in->maintenance;
+    case MAINT_OFF: return !in->maintenance;
+    case HB_NONE: return in->last_hb < 0;
+    case HB_OLD: return in->last_hb >= 0 && in->last_hb < cut;
+    case HB_FRESH: return in->last_hb >= 0 && in->last_hb >= cut;
+    case RATE_NONE: return !in->has_rate;
+    case RATE_HIGH: return in->has_rate && in->rate > rate;
+    case RATE_OK: return in->has_rate && in->rate <= rate;
+    }
+    return false;
+}
+
+/* The row that holds (every gateway matches exactly one). */
+static enum gateway_status status_eval(const struct status_input *in, int64_t cut, double rate)
+{
+    for (size_t i = 0; i < STATUS_ROWS; i++) {
+        bool all = true;
+        for (int k = 0; all && k < STATUS_RULE[i].nterms; k++)
+            all = term_holds(STATUS_RULE[i].terms[k], in, cut, rate);
+        if (all) return STATUS_RULE[i].status;
+    }
+    return GW_ONLINE; /* unreachable: the rows cover every gateway */
+}
+
+/* One term as SQL; `plus` is "" or "+" (+column keeps the meaning but stops
+ * SQLite from using an index for it, see page_hint). */
+static void term_sql(struct strbuf *b, enum status_term t, int cut, int rate, const char *plus)
+{
+    switch (t) {
+    case MAINT_ON: strbuf_printf(b, "%smaintenance = 1", plus); break;
+    case MAINT_OFF: strbuf_printf(b, "%smaintenance = 0", plus); break;
+    case HB_NONE: strbuf_printf(b, "%slast_heartbeat_at IS NULL", plus); break;
+    case HB_OLD: strbuf_printf(b, "%slast_heartbeat_at < $%d", plus, cut); break;
+    case HB_FRESH: strbuf_printf(b, "%slast_heartbeat_at >= $%d", plus, cut); break;
+    case RATE_NONE: strbuf_printf(b, "%serror_rate IS NULL", plus); break;
+    case RATE_HIGH: strbuf_printf(b, "%serror_rate > $%d", plus, rate); break;
+    case RATE_OK: strbuf_printf(b, "%serror_rate <= $%d", plus, rate); break;
+    }
+}
+
+static void row_sql(struct strbuf *b, const struct status_row *row, int cut, int rate,
+                    const char *plus)
+{
+    strbuf_puts(b, "(");
+    for (int k = 0; k < row->nterms; k++) {
+        if (k) strbuf_puts(b, " AND ");
+        term_sql(b, row->terms[k], cut, rate, plus);
+    }
+    strbuf_puts(b, ")");
+}
+
+/* A WHERE predicate selecting one derived status: the OR of its rows, each
+ * a range the gateways_health index serves. */
+static void status_predicate(struct strbuf *b, enum gateway_status s, int cut, int rate,
+                             const char *plus)
+{
+    bool first = true;
+    strbuf_puts(b, "(");
+    for (size_t i = 0; i < STATUS_ROWS; i++) {
+        if (STATUS_RULE[i].status != s) continue;
+        if (!first) strbuf_puts(b, " OR ");
+        row_sql(b, &STATUS_RULE[i], cut, rate, plus);
+        first = false;
+    }
+    strbuf_puts(b, ")");
+}
+
+/* Whether status s compares against the cut / the rate (its parameters). */
+static bool status_uses(enum gateway_status s, bool rate_param)
+{
+    for (size_t i = 0; i < STATUS_ROWS; i++) {
+        if (STATUS_RULE[i].status != s) continue;
+        for (int k = 0; k < STATUS_RULE[i].nterms; k++) {
+            enum status_term t = STATUS_RULE[i].terms[k];
+            if (rate_param ? (t == RATE_HIGH || t == RATE_OK) : (t == HB_OLD || t == HB_FRESH))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Generated once: the CASE expression ($1 cut, $2 rate), the transition
+ * UPDATE and the two counts queries (every gateway; a tenant's plus shared). */
+static pthread_once_t status_sql_once = PTHREAD_ONCE_INIT;
+static char sql_status_case[1024];
+static char sql_transition[1280];
+static char sql_counts[2][4096];
+
+static void status_sql_build(void)
+{
+    struct strbuf b;
+    strbuf_init(&b, sizeof sql_status_case - 1);
+    strbuf_puts(&b, "(CASE");
+    for (size_t i = 0; i < STATUS_ROWS; i++) {
+        strbuf_puts(&b, " WHEN ");
+        row_sql(&b, &STATUS_RULE[i], 1, 2, "");
+        strbuf_printf(&b, " THEN '%s'", STATUS_NAMES[STATUS_RULE[i].status]);
+    }
+    strbuf_puts(&b, " END)");
+    char *s = strbuf_take(&b);
+    if (!s || !util_copy(sql_status_case, sizeof sql_status_case, s)) abort();
+    free(s);
+
+    strbuf_init(&b, sizeof sql_transition - 1);
+    strbuf_printf(&b,
+                  "UPDATE gateways SET recorded_status = $3 WHERE id = $4 AND recorded_status = $5 "
+                  "AND %s = $3",
+                  sql_status_case);
+    s = strbuf_take(&b);
+    if (!s || !util_copy(sql_transition, sizeof sql_transition, s)) abort();
+    free(s);
+
+    /* Counts: column 0 the total, then one column per status but online
+     * (the rest: the rows are exhaustive), each a sum of one COUNT per row
+     * (one index range each; "IS NULL OR <" as one predicate would scan
+     * every maintenance = 0 entry). $1 cut, $2 rate, $3 tenant. */
+    for (int scoped = 0; scoped < 2; scoped++) {
+        const char *scope = scoped ? " AND (tenant_id = $3 OR tenant_id IS NULL)" : "";
+        strbuf_init(&b, sizeof sql_counts[0] - 1);
+        strbuf_printf(&b, "SELECT (SELECT COUNT(*) FROM gateways WHERE 1 = 1%s)", scope);
+        for (int st = GW_OFFLINE; st < GW_STATUS_COUNT; st++) {
+            strbuf_puts(&b, ", (0");
+            for (size_t i = 0; i < STATUS_ROWS; i++) {
+                if (STATUS_RULE[i].status != (enum gateway_status)st) continue;
+                strbuf_puts(&b, " + (SELECT COUNT(*) FROM gateways WHERE ");
+                row_sql(&b, &STATUS_RULE[i], 1, 2, "");
+                strbuf_printf(&b, "%s)", scope);
+            }
+            strbuf_puts(&b, ")");
+        }
+        s = strbuf_take(&b);
+        if (!s || !util_copy(sql_counts[scoped], sizeof sql_counts[0], s)) abort();
+        free(s);
+    }
+}
+
+const char *gateways_status_sql(void)
+{
+    pthread_once(&status_sql_once, status_sql_build);
+    return sql_status_case;
+}
+
 const char *gateways_status(const struct config *cfg, bool maintenance, int64_t last_hb_ms,
                             bool has_error_rate, double error_rate, int64_t now_ms, char *reason,
                             size_t reason_len)
 {
     char tmp[128];
-    const char *status;
+    struct status_input in = {maintenance, last_hb_ms, has_error_rate, error_rate};
+    double rate = cfg->gateways.degraded_error_rate;
+    enum gateway_status s = status_eval(&in, now_ms - window_ms(cfg), rate);
     int64_t age = last_hb_ms >= 0 ? now_ms - last_hb_ms : -1;
     if (last_hb_ms >= 0 && age < 0) age = 0; /* another replica's clock ran ahead */
-    if (maintenance) {
-        status = "maintenance";
-        snprintf(tmp, sizeof tmp, "in maintenance");
-    } else if (!gateways_live(cfg, last_hb_ms, now_ms)) {
-        status = "offline";
+    switch (s) {
+    case GW_MAINTENANCE: snprintf(tmp, sizeof tmp, "in maintenance"); break;
+    case GW_OFFLINE:
         if (last_hb_ms < 0)
             snprintf(tmp, sizeof tmp, "no heartbeat received");
         else
             snprintf(tmp, sizeof tmp, "no heartbeat for %lld s", (long long)(age / 1000));
-    } else if (has_error_rate && error_rate > cfg->gateways.degraded_error_rate) {
-        status = "degraded";
+        break;
+    case GW_DEGRADED:
         snprintf(tmp, sizeof tmp, "error rate %.1f%% above %.1f%%", error_rate * 100.0,
-                 cfg->gateways.degraded_error_rate * 100.0);
-    } else {
-        status = "online";
-        snprintf(tmp, sizeof tmp, "heartbeat %lld s ago", (long long)(age / 1000));
+                 rate * 100.0);
+        break;
+    default: snprintf(tmp, sizeof tmp, "heartbeat %lld s ago", (long long)(age / 1000)); break;
     }
     if (reason && reason_len) util_copy(reason, reason_len, tmp);
-    return status;
+    return STATUS_NAMES[s];
 }
 
-/* A WHERE predicate selecting one derived status, written as ranges the
- * gateways_health index serves (equivalent to GATEWAYS_STATUS_SQL = status):
- * $cut is now - offline window (ms), $rate the degraded threshold. With
- * `plus` ("+"), the columns are written as +column, which keeps the same
- * meaning but stops SQLite from using the index for them (see page_hint). */
-static void status_predicate(struct strbuf *b, const char *status, int cut, int rate,
-                             const char *plus)
+int gateways_count_by_status(struct db *db, const struct config *cfg, const char *tenant,
+                             int64_t now_ms, int64_t counts[GW_STATUS_COUNT], int64_t *total)
 {
-    if (strcmp(status, "maintenance") == 0)
-        strbuf_printf(b, "%smaintenance = 1", plus);
-    else if (strcmp(status, "offline") == 0)
-        strbuf_printf(b,
-                      "%smaintenance = 0 AND (%slast_heartbeat_at IS NULL OR "
-                      "%slast_heartbeat_at < $%d)",
-                      plus, plus, plus, cut);
-    else if (strcmp(status, "degraded") == 0)
-        strbuf_printf(b, "%smaintenance = 0 AND %slast_heartbeat_at >= $%d AND %serror_rate > $%d",
-                      plus, plus, cut, plus, rate);
-    else
-        strbuf_printf(b,
-                      "%smaintenance = 0 AND %slast_heartbeat_at >= $%d AND "
-                      "(%serror_rate IS NULL OR %serror_rate <= $%d)",
-                      plus, plus, cut, plus, plus, rate);
+    pthread_once(&status_sql_once, status_sql_build);
+    struct db_result *res = NULL;
+    int64_t cut = now_ms - window_ms(cfg);
+    double rate = cfg->gateways.degraded_error_rate;
+    enum db_err e =
+        tenant ? db_query(db, sql_counts[1], DB_ARGS(DBP_INT(cut), DBP_REAL(rate), DBP_TEXT(tenant)),
+                          &res)
+               : db_query(db, sql_counts[0], DB_ARGS(DBP_INT(cut), DBP_REAL(rate)), &res);
+    if (e == DB_OK && db_rows(res) != 1) e = DB_ERR_INTERNAL;
+    if (e == DB_OK) {
+        int64_t all = db_get_int(res, 0, 0), rest = all;
+        for (int st = GW_OFFLINE; st < GW_STATUS_COUNT; st++) {
+            counts[st] = db_get_int(res, 0, st);
+            rest -= counts[st];
+        }
+        counts[GW_ONLINE] = rest;
+        if (total) *total = all;
+    }
+    db_result_free(res);
+    return (int)e;
 }
 
 /* ---- names and modes ------------------------------------------------------ */
@@ -272,7 +468,7 @@ static cJSON *item_from_row(const struct config *cfg, const struct db_result *re
     }
     cJSON_AddItemToObject(o, "capabilities", capj);
     cJSON_AddStringToObject(o, "admin_url", db_get(res, row, C_ADMIN_URL));
-    cJSON_AddStringToObject(o, "tenant_id", db_get(res, row, C_TENANT));
+    json_add_str_or_null(o, "tenant_id", db_get(res, row, C_TENANT));
     int64_t last = int_or(res, row, C_LAST_HB, -1);
     cJSON_AddStringToObject(o, "status", row_status(cfg, res, row, now, reason, sizeof reason));
     cJSON_AddStringToObject(o, "status_reason", reason);
@@ -338,6 +534,94 @@ static int bad_field(struct req *r, const char *err)
     return http_send_error(r, 400, "invalid_field", "%s", err);
 }
 
+/* The thresholds of the status rule, so the console shows the server's rule
+ * instead of constants of its own. */
+static void add_thresholds(cJSON *o, const struct config *cfg)
+{
+    cJSON *t = cJSON_AddObjectToObject(o, "thresholds");
+    cJSON_AddNumberToObject(t, "offline_after_seconds", (double)cfg->gateways.offline_after_seconds);
+    cJSON_AddNumberToObject(t, "degraded_error_rate", cfg->gateways.degraded_error_rate);
+}
+
+/* True when two tenant ids (NULL = shared) are the same. */
+static bool same_tenant(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The owner digest of the key this request presents (auth_gateway checked
+ * that it is a configured key). */
+static void presented_digest(const struct req *r, char out[AUTH_GATEWAY_DIGEST_LEN + 1])
+{
+    const char *key = http_header(r, "X-Gateway-Key");
+    auth_gateway_key_digest(key ? key : "", out);
+}
+
+/* Gateway ownership: the key that registered a gateway owns it. 0 when the
+ * presenting key (digest `mine`) may act for a gateway owned by `owner`
+ * (NULL: no owner recorded yet), with *rotated set when the owner's key is
+ * no longer configured (the presenting key takes over); or the 403 sent. */
+static int owner_check(struct req *r, const char *name, const char *owner, const char *mine,
+                       bool *rotated)
+{
+    *rotated = false;
+    if (!owner || crypto_streq(owner, mine)) return 0;
+    if (auth_gateway_digest_configured(owner))
+        return http_send_error(r, 403, "gateway_owned",
+                               "gateway %s belongs to another gateway key; only the key that "
+                               "registered it may register, heartbeat or poll for it",
+                               name);
+    *rotated = true;
+    return 0;
+}
+
+static const char SQL_OWNER_BY_ID[] = "SELECT name, owner_key_hash FROM gateways WHERE id = $1";
+static const char SQL_OWNER_TAKE[] =
+    "UPDATE gateways SET owner_key_hash = $1 WHERE id = $2 "
+    "AND (owner_key_hash = $3 OR owner_key_hash IS NULL)";
+
+/* Takes over a gateway whose owner key (digest `old`) was rotated out. */
+static enum db_err owner_take(struct db *db, const char *id, const char *name, const char *old,
+                              const char *mine)
+{
+    enum db_err e =
+        db_exec(db, SQL_OWNER_TAKE, DB_ARGS(DBP_TEXT(mine), DBP_TEXT(id), DBP_TEXT(old)), NULL);
+    if (e == DB_OK)
+        log_info("gateway %s: its owner key is no longer configured; the presenting key owns it now",
+                 name);
+    return e;
+}
+
+/* A heartbeat found no row it may update: 404 when there is no such
+ * gateway, 403 when another configured key owns it, or 0 after taking over
+ * a gateway whose owner key was rotated out (the caller tries again). */
+static int heartbeat_owner(struct req *r, struct db *db, const char *id, const char *mine)
+{
+    struct db_result *res = NULL;
+    bool rotated = false;
+    int rc;
+    enum db_err e = db_query(db, SQL_OWNER_BY_ID, DB_ARGS(DBP_TEXT(id)), &res);
+    if (e != DB_OK) {
+        rc = http_send_db_error(r, e);
+        goto out;
+    }
+    if (db_rows(res) != 1) {
+        rc = http_send_error(r, 404, "not_found", "no such gateway");
+        goto out;
+    }
+    set_gateway_subject(r, db_get(res, 0, 0));
+    if ((rc = owner_check(r, db_get(res, 0, 0), db_get(res, 0, 1), mine, &rotated)) != 0) goto out;
+    if (rotated &&
+        (e = owner_take(db, id, db_get(res, 0, 0), db_get(res, 0, 1), mine)) != DB_OK) {
+        rc = http_send_db_error(r, e);
+        goto out;
+    }
+    rc = 0;
+out:
+    db_result_free(res);
+    return rc;
+}
+
 /* Publishes JSON (consumed) as an event for its tenant. */
 static void publish_json(const char *type, const char *tenant, cJSON *data)
 {
@@ -349,9 +633,6 @@ static void publish_json(const char *type, const char *tenant, cJSON *data)
 
 /* ---- transitions ---------------------------------------------------------- */
 
-static const char SQL_TRANSITION[] =
-    "UPDATE gateways SET recorded_status = $3 "
-    "WHERE id = $4 AND recorded_status = $5 AND " GATEWAYS_STATUS_SQL " = $3";
 static const char SQL_EVENT_INSERT[] =
     "INSERT INTO gateway_events (gateway_id, from_status, to_status, reason, at) "
     "VALUES ($1, $2, $3, $4, $5)";
@@ -360,9 +641,10 @@ int gateways_record_transition(struct db *db, const struct config *cfg,
                                const struct gateway_transition *t)
 {
     long changed = 0;
+    pthread_once(&status_sql_once, status_sql_build);
     enum db_err e = db_begin(db);
     if (e != DB_OK) return -(int)e;
-    e = db_exec(db, SQL_TRANSITION,
+    e = db_exec(db, sql_transition,
                 DB_ARGS(DBP_INT(t->at - window_ms(cfg)),
                         DBP_REAL(cfg->gateways.degraded_error_rate), DBP_TEXT(t->to),
                         DBP_TEXT(t->id), DBP_TEXT(t->from)),
@@ -382,7 +664,7 @@ int gateways_record_transition(struct db *db, const struct config *cfg,
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "id", t->id);
     if (t->name) cJSON_AddStringToObject(ev, "name", t->name);
-    cJSON_AddStringToObject(ev, "tenant_id", t->tenant_id);
+    json_add_str_or_null(ev, "tenant_id", t->tenant_id);
     cJSON_AddStringToObject(ev, "from", t->from);
     cJSON_AddStringToObject(ev, "to", t->to);
     cJSON_AddStringToObject(ev, "reason", t->reason);
@@ -405,13 +687,65 @@ static void maybe_transition(struct db *db, const struct config *cfg, const char
                  recorded, status, db_err_name((enum db_err) - rc));
 }
 
+/* ---- failed protocol calls ------------------------------------------------ */
+
+/* One slot per gateway name or remote address that failed recently. */
+static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct failure_slot {
+    char who[GATEWAY_NAME_MAX + 16];
+    int64_t logged_ms;   /* its last warning */
+    unsigned suppressed; /* failures since then, not logged */
+} failure_slots[GATEWAY_FAILURE_LOG_SLOTS];
+
+void gateways_log_failure(const struct req *r)
+{
+    if (r->status < 400) return;
+    char who[GATEWAY_NAME_MAX + 16];
+    const char *addr = r->ri ? http_remote_addr(r) : NULL;
+    if (strncmp(r->principal.subject, "gateway:", 8) == 0)
+        snprintf(who, sizeof who, "gateway %s", r->principal.subject + 8);
+    else
+        snprintf(who, sizeof who, "address %s", addr ? addr : "unknown");
+    int64_t now = util_now_ms();
+    bool log = false;
+    unsigned suppressed = 0;
+    pthread_mutex_lock(&failure_lock);
+    struct failure_slot *slot = NULL, *oldest = &failure_slots[0];
+    for (size_t i = 0; i < GATEWAY_FAILURE_LOG_SLOTS && !slot; i++) {
+        if (strcmp(failure_slots[i].who, who) == 0) slot = &failure_slots[i];
+        if (failure_slots[i].logged_ms < oldest->logged_ms) oldest = &failure_slots[i];
+    }
+    if (slot && now - slot->logged_ms < GATEWAY_FAILURE_LOG_WINDOW_S * 1000LL) {
+        slot->suppressed++;
+    } else {
+        if (!slot) {
+            slot = oldest;
+            util_copy(slot->who, sizeof slot->who, who);
+            slot->suppressed = 0;
+        }
+        log = true;
+        suppressed = slot->suppressed;
+        slot->logged_ms = now;
+        slot->suppressed = 0;
+    }
+    pthread_mutex_unlock(&failure_lock);
+    if (!log) return;
+    /* The reason is the error sent (never the key); the address always. */
+    char more[64] = "";
+    if (suppressed)
+        snprintf(more, sizeof more, " (%u more failures in the last minute)", suppressed);
+    log_warn("gateway %s failed for %s from %s: %d %s%s",
+             r->route ? r->route->name : r->path, who, addr ? addr : "unknown", r->status,
+             r->error[0] ? r->error : "error", more);
+}
+
 /* ---- protocol: register --------------------------------------------------- */
 
 static const char SQL_REGISTER[] =
     "INSERT INTO gateways (id, name, hostname, type, mode, environment, version, "
     "capabilities_json, admin_url, tenant_id, maintenance, registered_at, last_heartbeat_at, "
-    "recorded_status, search_text, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11, 'online', $12, $11) "
+    "recorded_status, search_text, updated_at, owner_key_hash) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11, 'online', $12, $11, $13) "
     "ON CONFLICT (name) DO UPDATE SET hostname = excluded.hostname, type = excluded.type, "
     "mode = excluded.mode, environment = excluded.environment, version = excluded.version, "
     "capabilities_json = excluded.capabilities_json, admin_url = excluded.admin_url, "
@@ -422,8 +756,16 @@ static const char SQL_REGISTER[] =
     "prev_requests_total = gateways.requests_total, prev_error_rate = gateways.error_rate, "
     "last_heartbeat_at = excluded.last_heartbeat_at, uptime_seconds = NULL, "
     "routes_count = NULL, policies_count = NULL, requests_total = NULL, error_rate = NULL, "
-    "search_text = excluded.search_text, updated_at = excluded.updated_at "
+    "search_text = excluded.search_text, updated_at = excluded.updated_at, "
+    "owner_key_hash = excluded.owner_key_hash "
+    /* Never another key's gateway, never another tenant's (checked before;
+     * here again so a concurrent change cannot slip through). */
+    "WHERE (gateways.owner_key_hash IS NULL OR gateways.owner_key_hash = $13 "
+    "OR gateways.owner_key_hash = $14) AND (gateways.tenant_id = excluded.tenant_id "
+    "OR (gateways.tenant_id IS NULL AND excluded.tenant_id IS NULL)) "
     "RETURNING " GW_COLS;
+static const char SQL_REGISTERED[] =
+    "SELECT id, tenant_id, owner_key_hash FROM gateways WHERE name = $1";
 
 struct registration {
     const char *hostname, *version, *environment, *admin_url, *tenant_id;
@@ -473,10 +815,11 @@ static int parse_registration(struct req *r, const cJSON *body, struct registrat
     for (const char *c = u; url_ok && *c; c++)
         if (*c == ' ') url_ok = false;
     if (!url_ok) return bad_field(r, "admin_url: must be an http:// or https:// URL");
-    g->tenant_id = "default";
+    /* Absent or null: a shared gateway (no tenant restriction), stored as NULL. */
+    g->tenant_id = NULL;
     if (json_string(body, "tenant_id", 1, AUTH_TENANT_MAX, false, &g->tenant_id, err) < 0)
         return bad_field(r, err);
-    if (!charset_ok(g->tenant_id, "-_.", true))
+    if (g->tenant_id && !charset_ok(g->tenant_id, "-_.", true))
         return bad_field(r, "tenant_id: only letters, digits, '-', '_' and '.' are allowed");
     return 0;
 }
@@ -500,7 +843,40 @@ int gateways_handle_register(struct req *r)
         goto out;
     }
     set_gateway_subject(r, name);
-    util_copy(r->principal.tenant_id, sizeof r->principal.tenant_id, g.tenant_id);
+    util_copy(r->principal.tenant_id, sizeof r->principal.tenant_id, g.tenant_id ? g.tenant_id : "");
+
+    /* Ownership and tenant: the key that registered a gateway owns it; a
+     * registration never moves a gateway to another tenant (409). */
+    char mine[AUTH_GATEWAY_DIGEST_LEN + 1], old_owner[AUTH_GATEWAY_DIGEST_LEN + 1];
+    presented_digest(r, mine);
+    util_copy(old_owner, sizeof old_owner, mine);
+    enum db_err e = db_query(db, SQL_REGISTERED, DB_ARGS(DBP_TEXT(name)), &res);
+    if (e != DB_OK) {
+        rc = http_send_db_error(r, e);
+        goto out;
+    }
+    if (db_rows(res) == 1) {
+        bool rotated = false;
+        const char *owner = db_get(res, 0, 2), *had = db_get(res, 0, 1);
+        if ((rc = owner_check(r, name, owner, mine, &rotated)) != 0) goto out;
+        if (!same_tenant(had, g.tenant_id)) {
+            rc = http_send_error(r, 409, "tenant_mismatch",
+                                 "gateway %s is registered for %s%s; a registration cannot move "
+                                 "it to %s%s (a cpi-admin deletes it first)",
+                                 name, had ? "tenant " : "", had ? had : "no tenant (shared)",
+                                 g.tenant_id ? "tenant " : "",
+                                 g.tenant_id ? g.tenant_id : "no tenant (shared)");
+            goto out;
+        }
+        if (rotated) {
+            util_copy(old_owner, sizeof old_owner, owner);
+            log_info("gateway %s: its owner key is no longer configured; the presenting key owns "
+                     "it now",
+                     name);
+        }
+    }
+    db_result_free(res);
+    res = NULL;
 
     cJSON *capj = g.capabilities ? cJSON_Duplicate(g.capabilities, 1) : cJSON_CreateArray();
     caps = capj ? json_print(capj) : NULL;
@@ -518,14 +894,20 @@ int gateways_handle_register(struct req *r)
     }
     int64_t now = util_now_ms();
     bool locked = sqlite_lock();
-    enum db_err e = db_query(db, SQL_REGISTER,
-                             DB_ARGS(DBP_TEXT(id), DBP_TEXT(name), DBP_TEXT(g.hostname),
-                                     DBP_TEXT(gateways_type_for_mode(g.mode)), DBP_TEXT(g.mode),
-                                     DBP_TEXT(g.environment), DBP_TEXT(g.version), DBP_TEXT(caps),
-                                     DBP_TEXT(g.admin_url), DBP_TEXT(g.tenant_id), DBP_INT(now),
-                                     DBP_TEXT(search)),
-                             &res);
+    e = db_query(db, SQL_REGISTER,
+                 DB_ARGS(DBP_TEXT(id), DBP_TEXT(name), DBP_TEXT(g.hostname),
+                         DBP_TEXT(gateways_type_for_mode(g.mode)), DBP_TEXT(g.mode),
+                         DBP_TEXT(g.environment), DBP_TEXT(g.version), DBP_TEXT(caps),
+                         DBP_TEXT(g.admin_url), g.tenant_id ? DBP_TEXT(g.tenant_id) : DBP_NULL,
+                         DBP_INT(now), DBP_TEXT(search), DBP_TEXT(mine), DBP_TEXT(old_owner)),
+                 &res);
     sqlite_unlock(locked);
+    if (e == DB_OK && db_rows(res) == 0) {
+        rc = http_send_error(r, 409, "conflict",
+                             "gateway %s changed owner or tenant during this registration; retry",
+                             name);
+        goto out;
+    }
     if (e != DB_OK || db_rows(res) != 1) {
         rc = http_send_db_error(r, e != DB_OK ? (int)e : DB_ERR_INTERNAL);
         goto out;
@@ -556,7 +938,7 @@ int gateways_handle_register(struct req *r)
         cJSON *small = cJSON_CreateObject();
         cJSON_AddStringToObject(small, "id", gid);
         cJSON_AddStringToObject(small, "name", name);
-        cJSON_AddStringToObject(small, "tenant_id", g.tenant_id);
+        json_add_str_or_null(small, "tenant_id", g.tenant_id);
         cJSON_AddStringToObject(small, "status", status);
         cJSON_AddBoolToObject(small, "truncated", true);
         publish_json("gateway.registered", g.tenant_id, small);
@@ -585,7 +967,9 @@ static const char SQL_HEARTBEAT[] =
     "prev_policies_count = policies_count, prev_requests_total = requests_total, "
     "prev_error_rate = error_rate, last_heartbeat_at = $2, uptime_seconds = $3, "
     "routes_count = $4, policies_count = $5, requests_total = $6, error_rate = $7, "
-    "updated_at = $2 WHERE id = $1 RETURNING name, tenant_id, maintenance, recorded_status, "
+    "updated_at = $2, owner_key_hash = $8 "
+    "WHERE id = $1 AND (owner_key_hash IS NULL OR owner_key_hash = $8) "
+    "RETURNING name, tenant_id, maintenance, recorded_status, "
     "prev_heartbeat_at, prev_uptime_seconds, prev_requests_total";
 
 #define JSON_INT_MAX 9007199254740991LL /* 2^53 - 1: exact in a JSON number */
@@ -644,21 +1028,31 @@ int gateways_handle_heartbeat(struct req *r)
         rc = bad_field(r, err);
         goto out;
     }
+    char mine[AUTH_GATEWAY_DIGEST_LEN + 1];
+    presented_digest(r, mine);
     int64_t now = util_now_ms();
-    bool locked = sqlite_lock();
-    enum db_err e =
-        db_query(db, SQL_HEARTBEAT,
-                 DB_ARGS(DBP_TEXT(id), DBP_INT(now), DBP_INT(uptime), opt_int(r_routes, routes),
-                         opt_int(r_policies, policies), opt_int(r_requests, requests),
-                         r_rate == 0 ? DBP_REAL(error_rate) : DBP_NULL),
-                 &res);
-    sqlite_unlock(locked);
+    enum db_err e = DB_OK;
+    /* A second pass only after taking over a gateway whose owner key was
+     * rotated out (heartbeat_owner). */
+    for (int pass = 0; pass < 2; pass++) {
+        db_result_free(res);
+        res = NULL;
+        bool locked = sqlite_lock();
+        e = db_query(db, SQL_HEARTBEAT,
+                     DB_ARGS(DBP_TEXT(id), DBP_INT(now), DBP_INT(uptime), opt_int(r_routes, routes),
+                             opt_int(r_policies, policies), opt_int(r_requests, requests),
+                             r_rate == 0 ? DBP_REAL(error_rate) : DBP_NULL, DBP_TEXT(mine)),
+                     &res);
+        sqlite_unlock(locked);
+        if (e != DB_OK || db_rows(res) == 1) break;
+        if ((rc = heartbeat_owner(r, db, id, mine)) != 0) goto out;
+    }
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
         goto out;
     }
     if (db_rows(res) != 1) {
-        rc = http_send_error(r, 404, "not_found", "no such gateway");
+        rc = http_send_error(r, 409, "conflict", "the gateway changed owner during this heartbeat");
         goto out;
     }
     const char *name = db_get(res, 0, 0), *tenant = db_get(res, 0, 1);
@@ -670,7 +1064,7 @@ int gateways_handle_heartbeat(struct req *r)
     if (events_wanted()) {
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "id", id);
-        cJSON_AddStringToObject(ev, "tenant_id", tenant);
+        json_add_str_or_null(ev, "tenant_id", tenant);
         json_add_time(ev, "last_heartbeat_at", now);
         cJSON *h = cJSON_AddObjectToObject(ev, "health_details");
         cJSON_AddNumberToObject(h, "uptime_seconds", (double)uptime);
@@ -709,7 +1103,7 @@ out:
 /* ---- protocol: config ----------------------------------------------------- */
 
 static const char SQL_CONFIG_GATEWAY[] =
-    "SELECT id, name, environment, tenant_id FROM gateways WHERE id = $1";
+    "SELECT id, name, environment, tenant_id, owner_key_hash FROM gateways WHERE id = $1";
 static const char SQL_CONFIG_DEPLOYMENTS[] =
     "SELECT d.id, d.api_id, a.name, a.version, d.desired_state, d.sync_status, d.sync_attempts "
     "FROM deployments d JOIN apis a ON a.id = d.api_id "
@@ -729,6 +1123,15 @@ int gateways_handle_config(struct req *r)
     int rc;
     if (!id_param(r, id)) return http_send_error(r, 404, "not_found", "no such gateway");
     enum db_err e = db_query(db, SQL_CONFIG_GATEWAY, DB_ARGS(DBP_TEXT(id)), &gw);
+    if (e == DB_OK && db_rows(gw) == 1) {
+        char mine[AUTH_GATEWAY_DIGEST_LEN + 1];
+        bool rotated = false;
+        presented_digest(r, mine);
+        set_gateway_subject(r, db_get(gw, 0, 1));
+        if ((rc = owner_check(r, db_get(gw, 0, 1), db_get(gw, 0, 4), mine, &rotated)) != 0)
+            goto out;
+        if (rotated) e = owner_take(db, id, db_get(gw, 0, 1), db_get(gw, 0, 4), mine);
+    }
     if (e == DB_OK && db_rows(gw) == 1)
         e = db_query(db, SQL_CONFIG_DEPLOYMENTS,
                      DB_ARGS(DBP_TEXT(id), DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)), &deps);
@@ -750,7 +1153,7 @@ int gateways_handle_config(struct req *r)
     cJSON_AddStringToObject(o, "gateway_id", db_get(gw, 0, 0));
     cJSON_AddStringToObject(o, "name", db_get(gw, 0, 1));
     cJSON_AddStringToObject(o, "environment", db_get(gw, 0, 2));
-    cJSON_AddStringToObject(o, "tenant_id", db_get(gw, 0, 3));
+    json_add_str_or_null(o, "tenant_id", db_get(gw, 0, 3));
     cJSON *da = cJSON_AddArrayToObject(o, "pending_deployments");
     for (size_t i = 0; i < db_rows(deps); i++) {
         cJSON *d = cJSON_CreateObject();
@@ -789,6 +1192,7 @@ out:
 
 struct list_filter {
     char status[16], environment[GATEWAY_ENV_MAX + 1], type[32];
+    enum gateway_status st; /* when status[0] */
     char *words[SEARCH_WORDS_MAX]; /* LIKE patterns, escaped and lower-cased */
     int nwords;
 };
@@ -831,10 +1235,14 @@ static int parse_filter(struct req *r, struct list_filter *f)
     char q[HTTP_QUERY_VALUE_MAX + 1];
     int rc;
     if ((rc = query_value(r, "status", f->status, sizeof f->status)) != 0) return rc;
-    if (f->status[0] && strcmp(f->status, "online") != 0 && strcmp(f->status, "offline") != 0 &&
-        strcmp(f->status, "degraded") != 0 && strcmp(f->status, "maintenance") != 0)
-        return http_send_error(r, 400, "invalid_parameter",
-                               "status: must be one of online, offline, degraded, maintenance");
+    if (f->status[0]) {
+        int k = 0;
+        while (k < GW_STATUS_COUNT && strcmp(f->status, STATUS_NAMES[k]) != 0) k++;
+        if (k == GW_STATUS_COUNT)
+            return http_send_error(r, 400, "invalid_parameter",
+                                   "status: must be one of online, offline, degraded, maintenance");
+        f->st = (enum gateway_status)k;
+    }
     if ((rc = query_value(r, "environment", f->environment, sizeof f->environment)) != 0) return rc;
     if ((rc = query_value(r, "type", f->type, sizeof f->type)) != 0) return rc;
     if ((rc = query_value(r, "q", q, sizeof q)) != 0) return rc;
@@ -866,8 +1274,9 @@ static void build_where(struct strbuf *b, struct db_param *params, int *np, cons
 {
     strbuf_puts(b, " WHERE 1 = 1");
     if (!all_tenants(r)) {
+        /* A tenant's own gateways and the shared ones (tenant_id NULL). */
         params[*np] = DBP_TEXT(r->principal.tenant_id);
-        strbuf_printf(b, " AND tenant_id = $%d", ++*np);
+        strbuf_printf(b, " AND (tenant_id = $%d OR tenant_id IS NULL)", ++*np);
     }
     if (f->environment[0]) {
         params[*np] = DBP_TEXT(f->environment);
@@ -877,20 +1286,18 @@ static void build_where(struct strbuf *b, struct db_param *params, int *np, cons
         params[*np] = DBP_TEXT(f->type);
         strbuf_printf(b, " AND %stype = $%d", plus, ++*np);
     }
-    if (strcmp(f->status, "maintenance") == 0) {
+    if (f->status[0]) {
+        int cut_param = 0, rate_param = 0;
+        if (status_uses(f->st, false)) {
+            params[*np] = DBP_INT(cut);
+            cut_param = ++*np;
+        }
+        if (status_uses(f->st, true)) {
+            params[*np] = DBP_REAL(rate);
+            rate_param = ++*np;
+        }
         strbuf_puts(b, " AND ");
-        status_predicate(b, f->status, 0, 0, plus);
-    } else if (strcmp(f->status, "offline") == 0) {
-        params[*np] = DBP_INT(cut);
-        strbuf_puts(b, " AND ");
-        status_predicate(b, f->status, *np + 1, 0, plus);
-        *np += 1;
-    } else if (f->status[0]) {
-        params[*np] = DBP_INT(cut);
-        params[*np + 1] = DBP_REAL(rate);
-        strbuf_puts(b, " AND ");
-        status_predicate(b, f->status, *np + 1, *np + 2, plus);
-        *np += 2;
+        status_predicate(b, f->st, cut_param, rate_param, plus);
     }
     for (int i = 0; i < f->nwords; i++) {
         params[*np] = DBP_TEXT(f->words[i]);
@@ -933,27 +1340,6 @@ static bool etag_matches(const char *header, const char *etag)
     return false;
 }
 
-/* Counts by derived status as index range counts (gateways_health); online
- * is the rest. $1 = now - window, $2 = degraded rate, $3 = tenant. Offline
- * is two ranges (no heartbeat, an old one): "IS NULL OR <" as one predicate
- * would scan every maintenance = 0 entry. */
-static const char SQL_COUNTS[] =
-    "SELECT (SELECT COUNT(*) FROM gateways), "
-    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 1), "
-    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND last_heartbeat_at IS NULL) + "
-    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND last_heartbeat_at < $1), "
-    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND last_heartbeat_at >= $1 "
-    "AND error_rate > $2)";
-static const char SQL_COUNTS_TENANT[] =
-    "SELECT (SELECT COUNT(*) FROM gateways WHERE tenant_id = $3), "
-    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 1 AND tenant_id = $3), "
-    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND last_heartbeat_at IS NULL "
-    "AND tenant_id = $3) + "
-    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND last_heartbeat_at < $1 "
-    "AND tenant_id = $3), "
-    "(SELECT COUNT(*) FROM gateways WHERE maintenance = 0 AND last_heartbeat_at >= $1 "
-    "AND error_rate > $2 AND tenant_id = $3)";
-
 static bool has_filter(const struct list_filter *f)
 {
     return f->environment[0] || f->type[0] || f->status[0] || f->nwords > 0;
@@ -964,7 +1350,7 @@ int gateways_handle_list(struct req *r)
     const struct config *cfg = http_config();
     struct db *db = db_thread();
     struct list_filter f;
-    struct db_result *items = NULL, *total = NULL, *counts = NULL;
+    struct db_result *items = NULL, *total = NULL;
     struct strbuf where, sql;
     char *text = NULL, *body = NULL;
     long page, page_size;
@@ -989,17 +1375,13 @@ int gateways_handle_list(struct req *r)
     }
     /* Counts ignore the filters but keep the tenant scope; without filters
      * their first column is the total too. */
-    enum db_err e =
-        all_tenants(r)
-            ? db_query(db, SQL_COUNTS, DB_ARGS(DBP_INT(cut), DBP_REAL(rate)), &counts)
-            : db_query(db, SQL_COUNTS_TENANT,
-                       DB_ARGS(DBP_INT(cut), DBP_REAL(rate), DBP_TEXT(r->principal.tenant_id)),
-                       &counts);
+    int64_t counts[GW_STATUS_COUNT], all = 0;
+    enum db_err e = (enum db_err)gateways_count_by_status(
+        db, cfg, all_tenants(r) ? NULL : r->principal.tenant_id, now, counts, &all);
     if (e == DB_OK && has_filter(&f)) {
         strbuf_printf(&sql, "SELECT COUNT(*) FROM gateways%s", where.data);
         e = sql.failed ? DB_ERR_INTERNAL : db_query(db, sql.data, params, np, &total);
     }
-    int64_t all = e == DB_OK ? db_get_int(counts, 0, 0) : 0;
     int64_t matches = e == DB_OK && total ? db_get_int(total, 0, 0) : all;
     if (e == DB_OK && page_hint(&f, matches, all, page, page_size)) {
         np = 0;
@@ -1028,12 +1410,9 @@ int gateways_handle_list(struct req *r)
         cJSON_AddItemToArray(arr, item_from_row(cfg, items, i, now));
     json_add_paging(o, matches, page, page_size);
     cJSON *c = cJSON_AddObjectToObject(o, "counts");
-    int64_t maint = db_get_int(counts, 0, 1), off = db_get_int(counts, 0, 2),
-            deg = db_get_int(counts, 0, 3);
-    cJSON_AddNumberToObject(c, "online", (double)(all - maint - off - deg));
-    cJSON_AddNumberToObject(c, "offline", (double)off);
-    cJSON_AddNumberToObject(c, "degraded", (double)deg);
-    cJSON_AddNumberToObject(c, "maintenance", (double)maint);
+    for (int k = 0; k < GW_STATUS_COUNT; k++)
+        cJSON_AddNumberToObject(c, STATUS_NAMES[k], (double)counts[k]);
+    add_thresholds(o, cfg);
     text = json_print(o);
     cJSON_Delete(o);
     if (!text) {
@@ -1065,7 +1444,6 @@ out:
     strbuf_cleanup(&sql);
     db_result_free(items);
     db_result_free(total);
-    db_result_free(counts);
     free(text);
     free(body);
     return rc;
@@ -1075,7 +1453,7 @@ out:
 
 static const char SQL_GET[] = "SELECT " GW_COLS " FROM gateways WHERE id = $1";
 static const char SQL_GET_TENANT[] =
-    "SELECT " GW_COLS " FROM gateways WHERE id = $1 AND tenant_id = $2";
+    "SELECT " GW_COLS " FROM gateways WHERE id = $1 AND (tenant_id = $2 OR tenant_id IS NULL)";
 static const char SQL_TRANSITIONS[] =
     "SELECT from_status, to_status, reason, at FROM gateway_events WHERE gateway_id = $1 "
     "ORDER BY at DESC, id DESC LIMIT $2";
@@ -1151,6 +1529,7 @@ int gateways_handle_get(struct req *r)
         add_int_or_null(p, "requests_total", res, 0, C_PREV_REQUESTS);
         add_real_or_null(p, "error_rate", res, 0, C_PREV_ERROR_RATE);
     }
+    add_thresholds(o, cfg);
     cJSON *arr = cJSON_AddArrayToObject(o, "transitions");
     for (size_t i = 0; i < db_rows(tr); i++) {
         cJSON *t = cJSON_CreateObject();
@@ -1185,7 +1564,8 @@ int gateways_handle_delete(struct req *r)
 static const char SQL_MAINTENANCE[] =
     "UPDATE gateways SET maintenance = $1, updated_at = $2 WHERE id = $3";
 static const char SQL_MAINTENANCE_TENANT[] =
-    "UPDATE gateways SET maintenance = $1, updated_at = $2 WHERE id = $3 AND tenant_id = $4";
+    "UPDATE gateways SET maintenance = $1, updated_at = $2 WHERE id = $3 "
+    "AND (tenant_id = $4 OR tenant_id IS NULL)";
 
 int gateways_handle_maintenance(struct req *r)
 {

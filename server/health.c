@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,9 +39,16 @@ static const struct config *cfg;
 
 /* Gateways whose derived status ($1 = now - window, $2 = degraded rate)
  * differs from the recorded one. */
-static const char SQL_CHANGED[] =
-    "SELECT id, tenant_id, name, maintenance, last_heartbeat_at, error_rate, recorded_status "
-    "FROM gateways WHERE " GATEWAYS_STATUS_SQL " <> recorded_status";
+static char sql_changed[1536];
+static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+
+static void sql_build(void)
+{
+    snprintf(sql_changed, sizeof sql_changed,
+             "SELECT id, tenant_id, name, maintenance, last_heartbeat_at, error_rate, "
+             "recorded_status FROM gateways WHERE %s <> recorded_status",
+             gateways_status_sql());
+}
 
 static long interval_ms(const struct config *c)
 {
@@ -59,7 +67,8 @@ int health_run_once(void)
     struct db_result *res = NULL;
     int64_t now = util_now_ms();
     int recorded = 0;
-    enum db_err e = db_query(db, SQL_CHANGED,
+    pthread_once(&sql_once, sql_build);
+    enum db_err e = db_query(db, sql_changed,
                              DB_ARGS(DBP_INT(now - cfg->gateways.offline_after_seconds * 1000LL),
                                      DBP_REAL(cfg->gateways.degraded_error_rate)),
                              &res);

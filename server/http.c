@@ -29,6 +29,7 @@
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
+#include "portico/gateways.h"
 #include "portico/json.h"
 #include "portico/log.h"
 #include "portico/metrics.h"
@@ -177,6 +178,7 @@ static int send_error_headers(struct req *r, int status, const char *code, const
     cJSON *err = cJSON_AddObjectToObject(root, "error");
     cJSON_AddStringToObject(err, "code", code);
     cJSON_AddStringToObject(err, "message", message);
+    snprintf(r->error, sizeof r->error, "%s: %s", code, message);
     char *text = json_print(root);
     cJSON_Delete(root);
     static const char fallback[] =
@@ -593,6 +595,7 @@ done:
     if (!r.headers_sent) rc = http_send_error(&r, 500, "internal", "internal error");
     if (r.chunked) mg_send_chunk(conn, "", 0); /* the last chunk ends the stream */
     metrics_observe(&r);
+    if (r.route && (r.route->flags & ROUTE_GATEWAY)) gateways_log_failure(&r);
     if (api && !(r.route && (r.route->flags & (ROUTE_NO_AUDIT | ROUTE_AUTH_FLOW))))
         audit_record_request(&r);
     free(r.body);

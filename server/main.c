@@ -137,6 +137,9 @@ static int cmd_serve(const struct args *a)
     bool started = false;
     if (open_database(&cfg) != 0) goto out;
     if (auth_init(&cfg) != 0) goto out;
+    if (auth_gateway_key_count() == 0)
+        log_warn("gateways.api_keys is empty (GATEWAY_API_KEYS): gateway registration is "
+                 "disabled; gateways get 503 until keys are configured");
     if (oidc_init(&cfg) != 0) goto out;
     if (cfg.demo.seed && demo_seed(db_thread()) < 0) log_warn("demo: seeding the catalog failed");
     if (audit_start(&cfg) != 0 || events_start(&cfg) != 0 || health_start(&cfg) != 0) goto out;

@@ -29,6 +29,7 @@
 #include "portico/crypto.h"
 #include "portico/db.h"
 #include "portico/events.h"
+#include "portico/gateways.h"
 #include "portico/http.h"
 #include "portico/limits.h"
 #include "portico/log.h"
@@ -62,14 +63,6 @@ struct route_stats {
 static struct route_stats stats[METRICS_SLOTS];
 static atomic_uint_fast64_t heartbeats_total;
 static atomic_uint_fast64_t db_errors_total;
-
-static const char SQL_GATEWAYS_BY_STATUS[] =
-    "SELECT CASE WHEN maintenance <> 0 THEN 'maintenance'"
-    " WHEN last_heartbeat_at IS NULL OR last_heartbeat_at < $1 THEN 'offline'"
-    " WHEN error_rate IS NOT NULL AND error_rate > $2 THEN 'degraded'"
-    " ELSE 'online' END AS derived, COUNT(*) FROM gateways GROUP BY 1";
-
-static const char *const GATEWAY_STATUSES[] = {"online", "offline", "degraded", "maintenance"};
 
 /* ---- recording ---------------------------------------------------------- */
 
@@ -222,31 +215,23 @@ static void render_requests(struct strbuf *b)
     }
 }
 
-/* Gateways by derived status; false when the database did not answer. */
+/* Gateways by derived status (the rule and its counts live in gateways.c);
+ * false when the database did not answer. */
 static bool render_gateways(struct strbuf *b, const struct config *cfg)
 {
-    uint64_t counts[4] = {0, 0, 0, 0};
-    struct db_result *res = NULL;
-    int64_t cutoff = util_now_ms() - (int64_t)cfg->gateways.offline_after_seconds * 1000;
-    enum db_err e =
-        db_query(db_thread(), SQL_GATEWAYS_BY_STATUS,
-                 DB_ARGS(DBP_INT(cutoff), DBP_REAL(cfg->gateways.degraded_error_rate)), &res);
+    int64_t counts[GW_STATUS_COUNT], total = 0;
+    enum db_err e = (enum db_err)gateways_count_by_status(db_thread(), cfg, NULL, util_now_ms(),
+                                                          counts, &total);
     if (e != DB_OK) {
         metrics_db_error();
         log_warn("metrics: cannot count gateways (%s)", db_err_name(e));
         return false;
     }
-    for (size_t i = 0; i < db_rows(res); i++) {
-        const char *st = db_get(res, i, 0);
-        for (size_t k = 0; st && k < 4; k++)
-            if (strcmp(st, GATEWAY_STATUSES[k]) == 0) counts[k] = (uint64_t)db_get_int(res, i, 1);
-    }
-    db_result_free(res);
     put_header(b, "portico_gateways", "gauge",
                "Registered gateways by status (derived from stored heartbeat times at scrape).");
-    for (size_t k = 0; k < 4; k++)
-        strbuf_printf(b, "portico_gateways{status=\"%s\"} %llu\n", GATEWAY_STATUSES[k],
-                      (unsigned long long)counts[k]);
+    for (int k = 0; k < GW_STATUS_COUNT; k++)
+        strbuf_printf(b, "portico_gateways{status=\"%s\"} %llu\n",
+                      gateways_status_name((enum gateway_status)k), (unsigned long long)counts[k]);
     return true;
 }
 

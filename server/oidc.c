@@ -537,13 +537,11 @@ static void refresh_for_unknown_kid(void)
     pthread_mutex_unlock(&fetch_lock);
 }
 
+/* Waits, then refreshes what is due; oidc_init made the first attempt. */
 static void *refresher_main(void *arg)
 {
     (void)arg;
     for (;;) {
-        pthread_mutex_lock(&fetch_lock);
-        refresh_due_locked();
-        pthread_mutex_unlock(&fetch_lock);
         int wait_s = atomic_load(&discovered) ? 15 : OIDC_RETRY_S;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -554,6 +552,9 @@ static void *refresher_main(void *arg)
         bool stop = stopping;
         pthread_mutex_unlock(&wake_lock);
         if (stop) break;
+        pthread_mutex_lock(&fetch_lock);
+        refresh_due_locked();
+        pthread_mutex_unlock(&fetch_lock);
     }
     return NULL;
 }
@@ -618,6 +619,13 @@ int oidc_init(const struct config *config)
     pthread_cond_init(&wake_cond, &ca);
     pthread_condattr_destroy(&ca);
     stopping = false;
+    /* Discovery once before Portico listens (each fetch bounded by
+     * oidc.http_timeout_ms; a failed discovery skips the key fetch), so
+     * /readyz tells the truth from the first request. Failure is not fatal:
+     * the refresher retries every OIDC_RETRY_S. */
+    pthread_mutex_lock(&fetch_lock);
+    refresh_due_locked();
+    pthread_mutex_unlock(&fetch_lock);
     if (pthread_create(&refresher, NULL, refresher_main, NULL) != 0) {
         log_error("oidc: cannot start the discovery thread");
         return -1;

@@ -1,8 +1,10 @@
 /*
  * probes.c — GET /healthz (the process answers) and GET /readyz (the
  * database answers, the OIDC provider was discovered, not draining).
- * Threading: the last readiness result is cached for READY_RECHECK_S under a
- * mutex so probes cannot hammer the database or the provider.
+ * Threading: a positive readiness result is cached for READY_RECHECK_S under
+ * a mutex so probes cannot hammer the database; a negative one is never
+ * cached: every probe re-checks (one at a time, under the mutex), so /readyz
+ * turns ready the moment its causes are gone.
  */
 #include "portico/probes.h"
 
@@ -31,7 +33,7 @@ int probes_handle_readyz(struct req *r)
     char text[256];
     bool ok;
     pthread_mutex_lock(&ready_lock);
-    if (ready_checked_ms < 0 || now - ready_checked_ms >= READY_RECHECK_S * 1000 ||
+    if (!ready_ok || ready_checked_ms < 0 || now - ready_checked_ms >= READY_RECHECK_S * 1000 ||
         http_draining()) {
         struct strbuf b;
         strbuf_init(&b, sizeof text);

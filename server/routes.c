@@ -29,6 +29,7 @@
 static const struct route table[] = {
     /* probes and monitoring */
     {"GET", "/healthz", probes_handle_healthz, PERM_NONE, PUB | NOAUDIT, "healthz"},
+    {"GET", "/health", probes_handle_healthz, PERM_NONE, PUB | NOAUDIT, "health"},
     {"GET", "/readyz", probes_handle_readyz, PERM_NONE, PUB | NOAUDIT, "readyz"},
     {"GET", "/metrics", metrics_handle_get, PERM_NONE, PUB | NOAUDIT, "metrics"},
     {"GET", "/v1/openapi.json", apidoc_handle_get, PERM_NONE, PUB, "openapi"},

@@ -26,6 +26,14 @@ int auth_resolve(struct req *r);
 /* X-Gateway-Key check for gateway routes: 0 to go on, or the status sent
  * (503 none configured, 401 missing or wrong). */
 int auth_gateway(struct req *r);
+/* Gateway ownership: the number of configured gateway keys; the digest
+ * stored for the key that owns a gateway (hex, AUTH_GATEWAY_DIGEST_LEN); and
+ * whether a stored digest is still one of a configured key (false = that key
+ * was rotated out). */
+#define AUTH_GATEWAY_DIGEST_LEN 64
+int auth_gateway_key_count(void);
+void auth_gateway_key_digest(const char *key, char out[AUTH_GATEWAY_DIGEST_LEN + 1]);
+bool auth_gateway_digest_configured(const char *digest);
 /* CSRF and Origin rules for unsafe methods; 0 to go on or the status sent. */
 int auth_check_csrf(struct req *r);
 /* True when the request's Origin header is absent or equals the public origin. */

@@ -20,20 +20,35 @@ struct config;
 struct db;
 struct req;
 
-/* The status rules: pure, unit-tested. last_hb_ms < 0 means never. Returns
- * "online", "offline", "degraded" or "maintenance" (static strings) and
- * writes a human sentence into reason ("no heartbeat for 97 s"). */
+/* The derived statuses, in the order metrics and counts list them. */
+enum gateway_status {
+    GW_ONLINE,
+    GW_OFFLINE,
+    GW_DEGRADED,
+    GW_MAINTENANCE,
+    GW_STATUS_COUNT,
+};
+/* "online", "offline", "degraded", "maintenance" (static strings). */
+const char *gateways_status_name(enum gateway_status s);
+
+/* The status rule — one table in gateways.c that both this C function and
+ * every SQL form of it (below) are generated from. Pure, unit-tested.
+ * last_hb_ms < 0 means never. Returns "online", "offline", "degraded" or
+ * "maintenance" (static strings) and writes a human sentence into reason
+ * ("no heartbeat for 97 s"). */
 const char *gateways_status(const struct config *cfg, bool maintenance, int64_t last_hb_ms,
                             bool has_error_rate, double error_rate, int64_t now_ms, char *reason,
                             size_t reason_len);
-/* The status rules in SQL over the gateways table, with $1 = now minus the
- * offline window (ms) and $2 = gateways.degraded_error_rate. Must agree with
- * gateways_status. */
-#define GATEWAYS_STATUS_SQL                                                                        \
-    "(CASE WHEN maintenance = 1 THEN 'maintenance' "                                               \
-    "WHEN last_heartbeat_at IS NULL OR last_heartbeat_at < $1 THEN 'offline' "                     \
-    "WHEN error_rate IS NOT NULL AND error_rate > $2 THEN 'degraded' "                             \
-    "ELSE 'online' END)"
+/* The same rule as an SQL CASE expression over the gateways table, with
+ * $1 = now minus the offline window (ms) and $2 = gateways.degraded_error_rate
+ * (generated once from the rule table; static storage). */
+const char *gateways_status_sql(void);
+/* Gateways by derived status at now, as index range counts: counts[] indexed
+ * by enum gateway_status, *total = all of them. tenant NULL = every gateway;
+ * otherwise that tenant's gateways and the shared ones (tenant_id NULL).
+ * Returns a db_err (DB_OK = 0). */
+int gateways_count_by_status(struct db *db, const struct config *cfg, const char *tenant,
+                             int64_t now_ms, int64_t counts[GW_STATUS_COUNT], int64_t *total);
 /* True when a heartbeat at last_hb_ms is within the offline window at now. */
 bool gateways_live(const struct config *cfg, int64_t last_hb_ms, int64_t now_ms);
 /* Normalises a mode (lowercase, '_' → '-', "edgemcp"/"mcp" → "edge-mcp")
@@ -68,6 +83,10 @@ int gateways_record_transition(struct db *db, const struct config *cfg,
 /* Whether gateway id (lowercase UUID) exists and r's caller may see it: the
  * one visibility rule of GET /v1/gateways/{id}, for its sub-resources. */
 enum db_err gateways_visible(struct db *db, const struct req *r, const char *id, bool *found);
+/* Logs a failed gateway protocol call (status >= 400) at warn level with its
+ * reason, at most once per gateway name (or remote address when the name is
+ * unknown) per GATEWAY_FAILURE_LOG_WINDOW_S; never the key. */
+void gateways_log_failure(const struct req *r);
 
 int gateways_handle_register(struct req *r);
 int gateways_handle_heartbeat(struct req *r);

@@ -66,6 +66,7 @@ struct req {
     bool headers_sent;
     bool chunked;             /* a started stream framed with chunked encoding */
     const char *audit_action; /* auth events: "sign_in", ... (NULL = none) */
+    char error[200];          /* the error sent, "code: message" (for logs) */
 };
 
 /* Route flags. */

@@ -78,6 +78,10 @@
 #define GATEWAY_CONFIG_ITEMS_MAX 1000 /* pending deployments/policies per /config */
 #define EVENTS_RING 1024              /* events kept for streams that lag */
 #define EVENTS_NOTIFY_MAX 7900        /* NOTIFY payloads stay below PostgreSQL's 8000 bytes */
+/* Failed gateway calls: one warning per gateway name or remote address per
+ * window, remembered in a fixed table (the oldest entry is reused). */
+#define GATEWAY_FAILURE_LOG_WINDOW_S 60
+#define GATEWAY_FAILURE_LOG_SLOTS 256
 
 /* Gateway history (gateway_history.c) */
 #define GATEWAY_HISTORY_POINTS_MAX 1440         /* points in one /history answer */

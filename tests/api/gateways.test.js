@@ -176,7 +176,7 @@ test('register: name derivation, type, defaults and the item shape', async () =>
   assert.equal(g.name, 'stoa-gw-abc123-edgemcp-prod');
   assert.equal(g.type, 'stoa_edge_mcp');
   assert.equal(g.mode, 'edge-mcp');
-  assert.equal(g.tenant_id, 'default');
+  assert.equal(g.tenant_id, null); // "tenant_id": null = shared, stored and returned as null
   assert.deepEqual(g.capabilities, ['rest', 'mcp']);
   assert.match(g.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   assert.deepEqual(Object.keys(g).sort(), ['admin_url', 'capabilities', 'environment', 'health_details', 'hostname', 'id', 'last_heartbeat_at', 'live', 'mode', 'name', 'registered_at', 'status', 'status_reason', 'tenant_id', 'type', 'version'].sort());
@@ -211,13 +211,13 @@ test('register: name derivation, type, defaults and the item shape', async () =>
 test('re-registering the same name updates it in place: same id, fields replaced, no duplicate', async () => {
   const body = gwBody({ hostname: `idem-${process.pid}`, version: '1.0.0', capabilities: ['a'] });
   const first = (await register(p, body)).json;
-  const second = await register(p, { ...body, version: '2.0.0', capabilities: ['b', 'c'], admin_url: 'https://new.example:9443', tenant_id: 'acme' });
+  const second = await register(p, { ...body, version: '2.0.0', capabilities: ['b', 'c'], admin_url: 'https://new.example:9443' });
   assert.equal(second.status, 201);
   assert.equal(second.json.id, first.id);
   assert.equal(second.json.version, '2.0.0');
   assert.deepEqual(second.json.capabilities, ['b', 'c']);
   assert.equal(second.json.admin_url, 'https://new.example:9443');
-  assert.equal(second.json.tenant_id, 'acme');
+  assert.equal(second.json.tenant_id, null);
   // Concurrent registrations of one name still make one row.
   const all = await Promise.all(Array.from({ length: 8 }, () => register(p, body)));
   for (const r of all) {
@@ -228,7 +228,7 @@ test('re-registering the same name updates it in place: same id, fields replaced
   assert.equal(list.status, 200);
   assert.equal(list.json.total, 1);
   assert.equal(list.json.items[0].id, first.id);
-  assert.equal(list.json.items[0].tenant_id, 'default');
+  assert.equal(list.json.items[0].tenant_id, null);
 });
 
 test('heartbeat: 204, 404 for unknown or malformed ids, 400 naming the field', async () => {
@@ -272,7 +272,7 @@ test('config: the gateway identity with pending deployments and policies', async
   const g = await registered(p, { environment: 'cfg' });
   const r = await p.get(`/v1/internal/gateways/${g.id}/config`, { headers: gwHeaders() });
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.json, { gateway_id: g.id, name: g.name, environment: 'cfg', tenant_id: 'default', pending_deployments: [], pending_policies: [], subscriptions: [], subscriptions_etag: r.json.subscriptions_etag, subscriptions_unchanged: false });
+  assert.deepEqual(r.json, { gateway_id: g.id, name: g.name, environment: 'cfg', tenant_id: null, pending_deployments: [], pending_policies: [], subscriptions: [], subscriptions_etag: r.json.subscriptions_etag, subscriptions_unchanged: false });
   assertError(assert, await p.get(`/v1/internal/gateways/${randomUUID()}/config`, { headers: gwHeaders() }), 404, 'not_found');
   assertError(assert, await p.get(`/v1/internal/gateways/${g.id}/config`), 401);
 });
@@ -427,7 +427,7 @@ test('list is tenant-scoped for non-admins; counts too', async () => {
   const v = await q.get('/v1/gateways?page_size=100', { key: KEYS.viewer });
   assert.equal(v.status, 200);
   assert.ok(v.json.items.length >= 1);
-  assert.ok(v.json.items.every((i) => i.tenant_id === 'acme'));
+  assert.ok(v.json.items.every((i) => i.tenant_id === 'acme' || i.tenant_id === null));
   assert.ok(v.json.items.some((i) => i.id === mine.id));
   assert.equal(Object.values(v.json.counts).reduce((a, b) => a + b, 0), v.json.total);
   const a = await q.get('/v1/gateways?environment=scoped', { key: KEYS.admin });
