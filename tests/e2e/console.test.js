@@ -4,7 +4,10 @@
 // status text changes within the offline window.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPortico, KEYS, GATEWAY_KEY, sleep } from '../api/lib/harness.js';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { startPortico, KEYS, GATEWAY_KEY, DB_KIND, sleep } from '../api/lib/harness.js';
 import { launch, newPage, screenshot, signInWithKey } from './lib/browser.js';
 
 const OFFLINE_AFTER = 3;
@@ -75,6 +78,55 @@ test('a gateway appears live, shows its health, degrades, then goes offline', as
   const announced = await page.getByTestId('gateway-announcer').textContent();
   assert.match(announced, /offline/i);
   await sleep(100);
+  assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+  await context.close();
+});
+
+// A row another registrar wrote (any type), straight into the database.
+function insertGateway(inst, { id, name, type, tenant }) {
+  const now = Date.now();
+  const sql = `INSERT INTO gateways (id, name, hostname, type, mode, environment, tenant_id, maintenance, registered_at, last_heartbeat_at, updated_at, search_text) VALUES ('${id}', '${name}', '${name}', '${type}', 'sidecar', 'prod', ${tenant ? `'${tenant}'` : 'NULL'}, 0, ${now}, ${now}, ${now}, '${name} ${type}')`;
+  if (DB_KIND === 'postgres') execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', inst.dbUrl, '-c', sql]);
+  else execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(inst.dir, 'portico.db'), sql]);
+}
+
+test('a shared gateway shows "shared"; any registrar type gets a label and a filter', async () => {
+  const { context, page, errors } = await newPage(browser, { baseURL: p.url });
+  // The guide's payload: "tenant_id": null.
+  const reg = await gw('/v1/internal/gateways/register', {
+    hostname: 'e2e-shared', mode: 'edge-mcp', version: '0.1.0', environment: 'prod',
+    capabilities: ['rest'], admin_url: 'http://10.0.1.50:8080', tenant_id: null,
+  });
+  assert.equal(reg.status, 201, reg.text);
+  const wm = randomUUID();
+  insertGateway(p, { id: wm, name: 'e2e-webmethods-1', type: 'webmethods', tenant: null });
+  // A viewer of tenant acme sees both shared gateways.
+  await page.goto('/console/gateways?q=e2e-');
+  await signInWithKey(page, KEYS.viewer);
+  const shared = page.locator(`[data-testid="gateway-row"][data-gateway-id="${reg.json.id}"]`);
+  const other = page.locator(`[data-testid="gateway-row"][data-gateway-id="${wm}"]`);
+  await shared.waitFor({ timeout: 15000 });
+  await other.waitFor({ timeout: 15000 });
+  assert.equal((await shared.getByTestId('gateway-tenant').textContent()).trim(), 'shared');
+  assert.equal((await other.getByTestId('gateway-type').textContent()).trim(), 'Webmethods');
+  assert.equal((await shared.getByTestId('gateway-type').textContent()).trim(), 'Edge MCP');
+
+  // Filter by the unknown type: only that gateway stays.
+  await page.getByTestId('filter-type').selectOption('webmethods');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="gateway-row"]')];
+    return rows.length > 0 && rows.every((r) => r.querySelector('[data-testid="gateway-type"]')?.dataset.type === 'webmethods');
+  }, null, { timeout: 10000 });
+  assert.match(page.url(), /type=webmethods/);
+  assert.equal(await other.count(), 1);
+
+  // The detail panel says shared too, and names the type.
+  await other.getByTestId('gateway-name').click();
+  const detail = page.getByTestId('gateway-detail');
+  await detail.waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid="detail-tenant"]')?.textContent.trim() === 'shared');
+  assert.match(await detail.textContent(), /Webmethods/);
+  await screenshot(page, 'console-gateway-shared');
   assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
   await context.close();
 });

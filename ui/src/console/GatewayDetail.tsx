@@ -1,14 +1,15 @@
 /*
  * The gateway detail panel (/console/gateways/<id>): health figures
  * formatted by format.ts (uptime "1h 30m", requests "10,000", error rate
- * "2.0%"), a Degraded badge above a 5 % error rate, identity, status reason,
+ * "2.0%"), a Degraded badge above the server's error-rate threshold (5 % by
+ * default, from the response's thresholds), identity, status reason,
  * the transition timeline, deployments with Sync, and — for roles allowed to
  * — the maintenance switch and Forget.  It refetches whenever the list feed
  * brings fresh data, so it follows the same live updates.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api } from '../shared/api';
-import type { Deployment, Gateway, GatewayDetail } from '../shared/types';
+import type { Deployment, Gateway, GatewayDetail, GatewayThresholds } from '../shared/types';
 import {
   formatAge,
   formatDate,
@@ -23,16 +24,14 @@ import { useSession } from '../shared/session';
 import { Icon } from '../shared/components/Icon';
 import { Chip, StatusBadge } from '../shared/components/StatusBadge';
 import { ErrorState, InlineError, Skeleton } from '../shared/components/States';
-import { LiveDot, heartbeatAge, typeLabel } from './gatewayUi';
+import { LiveDot, heartbeatAge, isLive, tenantLabel, typeLabel } from './gatewayUi';
 import { ConfirmButton } from '../shared/components/ConfirmButton';
 import { HistoryCharts } from './HistoryCharts';
-
-/* Error rate above which the panel shows a Degraded badge (gateways.degraded_error_rate default). */
-export const DEGRADED_ERROR_RATE = 0.05;
 
 export function GatewayDetailPanel({
   id,
   listItem,
+  thresholds,
   version,
   offsetMs,
   onClose,
@@ -40,6 +39,7 @@ export function GatewayDetailPanel({
 }: {
   id: string;
   listItem: Gateway | undefined;
+  thresholds?: GatewayThresholds;
   version: number;
   offsetMs: number;
   onClose: () => void;
@@ -79,7 +79,7 @@ export function GatewayDetailPanel({
           <Skeleton lines={8} />
         </div>
       ) : (
-        <DetailBody g={g} fresh={!!data} received={received} offsetMs={offsetMs} onChanged={() => { reload(); onChanged(); }} onGone={onClose} />
+        <DetailBody g={g} thresholds={g.thresholds ?? thresholds} fresh={!!data} received={received} offsetMs={offsetMs} onChanged={() => { reload(); onChanged(); }} onGone={onClose} />
       )}
     </aside>
   );
@@ -87,6 +87,7 @@ export function GatewayDetailPanel({
 
 function DetailBody({
   g,
+  thresholds,
   fresh,
   received,
   offsetMs,
@@ -94,6 +95,7 @@ function DetailBody({
   onGone,
 }: {
   g: GatewayDetail;
+  thresholds: GatewayThresholds | undefined;
   fresh: boolean;
   received: number;
   offsetMs: number;
@@ -103,7 +105,8 @@ function DetailBody({
   const now = useNow(1000);
   const h = g.health_details ?? {};
   const errorRate = h.error_rate;
-  const degraded = typeof errorRate === 'number' && errorRate > DEGRADED_ERROR_RATE;
+  // The server's threshold (gateways.degraded_error_rate), never a constant of ours.
+  const degraded = typeof errorRate === 'number' && !!thresholds && errorRate > thresholds.degraded_error_rate;
   const age =
     fresh && typeof g.seconds_since_heartbeat === 'number'
       ? g.seconds_since_heartbeat + Math.max(0, Math.floor((now - received) / 1000))
@@ -121,7 +124,7 @@ function DetailBody({
           </span>
         )}
         <span class="live">
-          <LiveDot live={g.live} />
+          <LiveDot live={isLive(g, age, thresholds)} />
           <span class="small" data-testid="detail-heartbeat">
             {age === null ? 'no heartbeat yet' : `last heartbeat ${formatAge(age)}`}
           </span>
@@ -208,12 +211,10 @@ function DetailBody({
             )}
           </dd>
         </div>
-        {g.tenant_id && (
-          <div>
-            <dt>Tenant</dt>
-            <dd>{g.tenant_id}</dd>
-          </div>
-        )}
+        <div>
+          <dt>Tenant</dt>
+          <dd data-testid="detail-tenant">{tenantLabel(g.tenant_id)}</dd>
+        </div>
         <div>
           <dt>Last heartbeat</dt>
           <dd>

@@ -6,7 +6,7 @@
  * in a polite live region.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import type { FleetHistory, Gateway, GatewayCounts, GatewayStatus } from '../shared/types';
+import type { FleetHistory, Gateway, GatewayCounts, GatewayStatus, GatewayThresholds } from '../shared/types';
 import { GATEWAY_STATUSES } from '../shared/types';
 import { formatAge, formatNumber, titleCase } from '../shared/format';
 import { useNow } from '../shared/hooks';
@@ -19,7 +19,7 @@ import { useTitle } from '../shared/components/Layout';
 import { useGatewayFeed, type FeedMode } from './gatewayFeed';
 import { GatewayDetailPanel } from './GatewayDetail';
 import { FleetSummary, StatusStrip, useFleetHistory } from './FleetHistory';
-import { GATEWAY_TYPES, LiveDot, heartbeatAge, typeLabel } from './gatewayUi';
+import { LiveDot, heartbeatAge, isLive, tenantLabel, typeLabel, typeOptions } from './gatewayUi';
 
 const PAGE_SIZE = 50;
 const DEBOUNCE_MS = 300;
@@ -78,6 +78,17 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
   }, [feed.page]);
 
   const fleet = useFleetHistory(feed.page?.items.map((g) => g.id) ?? []);
+
+  // Types seen so far (any registrar's) feed the type filter's options.
+  const [types, setTypes] = useState<string[]>([]);
+  useEffect(() => {
+    const seen = [...(feed.page?.items.map((g) => g.type) ?? []), filters.type].filter(Boolean);
+    setTypes((prev) => {
+      const all = [...new Set([...prev, ...seen])].sort();
+      return all.length === prev.length ? prev : all;
+    });
+  }, [feed.page, filters.type]);
+
   const selected = selectedId ? feed.page?.items.find((g) => g.id === selectedId) : undefined;
 
   return (
@@ -99,7 +110,7 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
 
       <FleetSummary fleet={fleet} />
 
-      <GatewayFilters filters={filters} environments={environments} onChange={setFilters} />
+      <GatewayFilters filters={filters} environments={environments} types={types} onChange={setFilters} />
 
       <div class="split">
         <section class="split__main" aria-label="Gateway list">
@@ -144,6 +155,7 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
                 fleet={fleet}
                 now={now}
                 offsetMs={feed.offsetMs}
+                thresholds={feed.page.thresholds}
                 selectedId={selectedId}
                 onOpen={(id) => navigate(`/console/gateways/${encodeURIComponent(id)}${search}`)}
               />
@@ -162,6 +174,7 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
             key={selectedId}
             id={selectedId}
             listItem={selected}
+            thresholds={feed.page?.thresholds}
             version={feed.version}
             offsetMs={feed.offsetMs}
             onClose={() => {
@@ -223,10 +236,12 @@ function StatusCounts({
 function GatewayFilters({
   filters,
   environments,
+  types,
   onChange,
 }: {
   filters: Filters;
   environments: string[];
+  types: string[];
   onChange: (f: Partial<Filters>, replace?: boolean) => void;
 }) {
   const ids = { status: useId(), env: useId(), type: useId(), q: useId(), list: useId() };
@@ -313,7 +328,7 @@ function GatewayFilters({
           data-testid="filter-type"
         >
           <option value="">Any type</option>
-          {GATEWAY_TYPES.map(([v, label]) => (
+          {typeOptions(types).map(([v, label]) => (
             <option key={v} value={v}>
               {label}
             </option>
@@ -329,6 +344,7 @@ function GatewayTable({
   fleet,
   now,
   offsetMs,
+  thresholds,
   selectedId,
   onOpen,
 }: {
@@ -336,6 +352,7 @@ function GatewayTable({
   fleet: FleetHistory | undefined;
   now: number;
   offsetMs: number;
+  thresholds: GatewayThresholds | undefined;
   selectedId?: string;
   onOpen: (id: string) => void;
 }) {
@@ -352,6 +369,9 @@ function GatewayTable({
             </th>
             <th scope="col">Type</th>
             <th scope="col">Environment</th>
+            <th scope="col" class="hide-narrow hide-with-panel">
+              Tenant
+            </th>
             <th scope="col" class="hide-narrow hide-with-panel">
               Version
             </th>
@@ -393,7 +413,7 @@ function GatewayTable({
                 </td>
                 <td>
                   <span class="live">
-                    <LiveDot live={g.live} />
+                    <LiveDot live={isLive(g, age, thresholds)} />
                     <span class="small" data-testid="heartbeat-age">
                       {age === null ? 'no heartbeat yet' : `last heartbeat ${formatAge(age)}`}
                     </span>
@@ -402,9 +422,14 @@ function GatewayTable({
                 <td class="hide-narrow hide-with-panel">
                   <StatusStrip slots={fleet?.gateways.find((f) => f.id === g.id)?.slots} />
                 </td>
-                <td>{typeLabel(g.type)}</td>
+                <td data-testid="gateway-type" data-type={g.type}>
+                  {typeLabel(g.type)}
+                </td>
                 <td>
                   <span class="env">{g.environment}</span>
+                </td>
+                <td class={`hide-narrow hide-with-panel${g.tenant_id ? '' : ' muted'}`} data-testid="gateway-tenant">
+                  {tenantLabel(g.tenant_id)}
                 </td>
                 <td class="hide-narrow hide-with-panel mono">{g.version}</td>
                 <td class="hide-narrow hide-with-panel">

@@ -129,7 +129,14 @@ export interface Transition {
   at: string;
 }
 
+/* The server's status rule thresholds (gateways.offline_after_seconds, gateways.degraded_error_rate). */
+export interface GatewayThresholds {
+  offline_after_seconds: number;
+  degraded_error_rate: number;
+}
+
 export interface GatewayDetail extends Gateway {
+  thresholds?: GatewayThresholds;
   seconds_since_heartbeat?: number | null;
   transitions?: Transition[] | null;
 }
@@ -144,6 +151,7 @@ export interface GatewayCounts {
 export interface GatewayPage extends Page<Gateway> {
   now?: string;
   counts?: GatewayCounts;
+  thresholds?: GatewayThresholds;
 }
 
 /* Gateway history (GET /v1/gateways/{id}/history, GET /v1/gateways/history). */
