@@ -110,8 +110,7 @@ struct status_input {
     double rate;
 };
 
-static bool term_holds(enum status_term t, const struct status_input *in, int64_t cut,
-                       double rate)
+static bool term_holds(enum status_term t, const struct status_input *in, int64_t cut, double rate)
 {
     switch (t) {
     case MAINT_ON: return in->maintenance;
@@ -291,10 +290,10 @@ int gateways_count_by_status(struct db *db, const struct config *cfg, const char
     struct db_result *res = NULL;
     int64_t cut = now_ms - window_ms(cfg);
     double rate = cfg->gateways.degraded_error_rate;
-    enum db_err e =
-        tenant ? db_query(db, sql_counts[1], DB_ARGS(DBP_INT(cut), DBP_REAL(rate), DBP_TEXT(tenant)),
-                          &res)
-               : db_query(db, sql_counts[0], DB_ARGS(DBP_INT(cut), DBP_REAL(rate)), &res);
+    enum db_err e = tenant
+                        ? db_query(db, sql_counts[1],
+                                   DB_ARGS(DBP_INT(cut), DBP_REAL(rate), DBP_TEXT(tenant)), &res)
+                        : db_query(db, sql_counts[0], DB_ARGS(DBP_INT(cut), DBP_REAL(rate)), &res);
     if (e == DB_OK && db_rows(res) != 1) e = DB_ERR_INTERNAL;
     if (e == DB_OK) {
         int64_t all = db_get_int(res, 0, 0), rest = all;
@@ -539,7 +538,8 @@ static int bad_field(struct req *r, const char *err)
 static void add_thresholds(cJSON *o, const struct config *cfg)
 {
     cJSON *t = cJSON_AddObjectToObject(o, "thresholds");
-    cJSON_AddNumberToObject(t, "offline_after_seconds", (double)cfg->gateways.offline_after_seconds);
+    cJSON_AddNumberToObject(t, "offline_after_seconds",
+                            (double)cfg->gateways.offline_after_seconds);
     cJSON_AddNumberToObject(t, "degraded_error_rate", cfg->gateways.degraded_error_rate);
 }
 
@@ -576,9 +576,8 @@ static int owner_check(struct req *r, const char *name, const char *owner, const
 }
 
 static const char SQL_OWNER_BY_ID[] = "SELECT name, owner_key_hash FROM gateways WHERE id = $1";
-static const char SQL_OWNER_TAKE[] =
-    "UPDATE gateways SET owner_key_hash = $1 WHERE id = $2 "
-    "AND (owner_key_hash = $3 OR owner_key_hash IS NULL)";
+static const char SQL_OWNER_TAKE[] = "UPDATE gateways SET owner_key_hash = $1 WHERE id = $2 "
+                                     "AND (owner_key_hash = $3 OR owner_key_hash IS NULL)";
 
 /* Takes over a gateway whose owner key (digest `old`) was rotated out. */
 static enum db_err owner_take(struct db *db, const char *id, const char *name, const char *old,
@@ -587,9 +586,22 @@ static enum db_err owner_take(struct db *db, const char *id, const char *name, c
     enum db_err e =
         db_exec(db, SQL_OWNER_TAKE, DB_ARGS(DBP_TEXT(mine), DBP_TEXT(id), DBP_TEXT(old)), NULL);
     if (e == DB_OK)
-        log_info("gateway %s: its owner key is no longer configured; the presenting key owns it now",
-                 name);
+        log_info(
+            "gateway %s: its owner key is no longer configured; the presenting key owns it now",
+            name);
     return e;
+}
+
+/* owner_check, then the takeover when the owner key was rotated out; 0 to
+ * go on, or the status sent. */
+static int owner_enforce(struct req *r, struct db *db, const char *id, const char *name,
+                         const char *owner, const char *mine)
+{
+    bool rotated = false;
+    int rc = owner_check(r, name, owner, mine, &rotated);
+    if (rc != 0 || !rotated) return rc;
+    enum db_err e = owner_take(db, id, name, owner, mine);
+    return e == DB_OK ? 0 : http_send_db_error(r, e);
 }
 
 /* A heartbeat found no row it may update: 404 when there is no such
@@ -598,26 +610,16 @@ static enum db_err owner_take(struct db *db, const char *id, const char *name, c
 static int heartbeat_owner(struct req *r, struct db *db, const char *id, const char *mine)
 {
     struct db_result *res = NULL;
-    bool rotated = false;
     int rc;
     enum db_err e = db_query(db, SQL_OWNER_BY_ID, DB_ARGS(DBP_TEXT(id)), &res);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
-        goto out;
-    }
-    if (db_rows(res) != 1) {
+    } else if (db_rows(res) != 1) {
         rc = http_send_error(r, 404, "not_found", "no such gateway");
-        goto out;
+    } else {
+        set_gateway_subject(r, db_get(res, 0, 0));
+        rc = owner_enforce(r, db, id, db_get(res, 0, 0), db_get(res, 0, 1), mine);
     }
-    set_gateway_subject(r, db_get(res, 0, 0));
-    if ((rc = owner_check(r, db_get(res, 0, 0), db_get(res, 0, 1), mine, &rotated)) != 0) goto out;
-    if (rotated &&
-        (e = owner_take(db, id, db_get(res, 0, 0), db_get(res, 0, 1), mine)) != DB_OK) {
-        rc = http_send_db_error(r, e);
-        goto out;
-    }
-    rc = 0;
-out:
     db_result_free(res);
     return rc;
 }
@@ -734,9 +736,8 @@ void gateways_log_failure(const struct req *r)
     char more[64] = "";
     if (suppressed)
         snprintf(more, sizeof more, " (%u more failures in the last minute)", suppressed);
-    log_warn("gateway %s failed for %s from %s: %d %s%s",
-             r->route ? r->route->name : r->path, who, addr ? addr : "unknown", r->status,
-             r->error[0] ? r->error : "error", more);
+    log_warn("gateway %s failed for %s from %s: %d %s%s", r->route ? r->route->name : r->path, who,
+             addr ? addr : "unknown", r->status, r->error[0] ? r->error : "error", more);
 }
 
 /* ---- protocol: register --------------------------------------------------- */
@@ -843,7 +844,8 @@ int gateways_handle_register(struct req *r)
         goto out;
     }
     set_gateway_subject(r, name);
-    util_copy(r->principal.tenant_id, sizeof r->principal.tenant_id, g.tenant_id ? g.tenant_id : "");
+    util_copy(r->principal.tenant_id, sizeof r->principal.tenant_id,
+              g.tenant_id ? g.tenant_id : "");
 
     /* Ownership and tenant: the key that registered a gateway owns it; a
      * registration never moves a gateway to another tenant (409). */
@@ -1125,12 +1127,10 @@ int gateways_handle_config(struct req *r)
     enum db_err e = db_query(db, SQL_CONFIG_GATEWAY, DB_ARGS(DBP_TEXT(id)), &gw);
     if (e == DB_OK && db_rows(gw) == 1) {
         char mine[AUTH_GATEWAY_DIGEST_LEN + 1];
-        bool rotated = false;
         presented_digest(r, mine);
         set_gateway_subject(r, db_get(gw, 0, 1));
-        if ((rc = owner_check(r, db_get(gw, 0, 1), db_get(gw, 0, 4), mine, &rotated)) != 0)
+        if ((rc = owner_enforce(r, db, id, db_get(gw, 0, 1), db_get(gw, 0, 4), mine)) != 0)
             goto out;
-        if (rotated) e = owner_take(db, id, db_get(gw, 0, 1), db_get(gw, 0, 4), mine);
     }
     if (e == DB_OK && db_rows(gw) == 1)
         e = db_query(db, SQL_CONFIG_DEPLOYMENTS,
@@ -1192,7 +1192,7 @@ out:
 
 struct list_filter {
     char status[16], environment[GATEWAY_ENV_MAX + 1], type[32];
-    enum gateway_status st; /* when status[0] */
+    enum gateway_status st;        /* when status[0] */
     char *words[SEARCH_WORDS_MAX]; /* LIKE patterns, escaped and lower-cased */
     int nwords;
 };
