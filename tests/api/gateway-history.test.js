@@ -178,7 +178,8 @@ test('stored: the open minute is written at shutdown; hourly rows answer old ran
   const a = new Portico({ config: { gateways: { offline_after_seconds: 120 } } });
   extra.push(a);
   await a.start();
-  const g = await registered(a);
+  // A tenant's gateway (a gateway without one is shared: every tenant sees it).
+  const g = await registered(a, { tenant_id: 'acme' });
   await sequence(a, g.id);
   assert.equal(await a.stop(), 0);
   // An hourly row three days ago, as the downsampler leaves them.
