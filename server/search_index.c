@@ -10,20 +10,35 @@
  * substring of lower-cased UTF-8 == `LIKE '%word%' ESCAPE '\'` on the
  * lower-cased column, on both databases); then rank, order, facets, page.
  *
- * Speed: each entry carries a 4096-bit signature of the hashed 1-, 2- and
+ * Speed: each entry has a 4096-bit signature of the hashed 1-, 2- and
  * 3-byte grams of its text (grams with whitespace are skipped: words have
- * none). A word's grams must all be set for the entry to be a candidate
- * (no false negatives; false positives are removed by the exact substring
- * check, which anchors on the word's rarest byte). Ordering uses each
- * entry's precomputed position in (name_lower, id) order, so sorting the
- * matches compares integers only.
+ * none), stored transposed as bit slices (one bitmap of all entries per
+ * signature bit). A word's grams must all be set for the entry to be a
+ * candidate (no false negatives; false positives are removed by the exact
+ * substring check, which anchors on the word's rarest byte). Entries are
+ * kept in (name_lower, id) order, so matches come out in name order.
+ *
+ * The exact matches of a query text (every word a substring of the text,
+ * and which names contain the whole query) are kept for the last
+ * SEARCH_CACHE_QUERIES query texts, tagged with the index generation, so a
+ * repeated common term skips the substring checks. Visibility, category and
+ * tag filters, facet counts and the page are computed per request from
+ * interned per-entry ids, keeping only the first offset+limit entries of
+ * each rank (or a bounded heap for sort=updated) instead of ordering every
+ * match.
+ *
+ * Memory: each text is stored once, in the arena; a new entry's own text
+ * copy and signature live only until the next rebuild moves them into the
+ * arena and the slices (kept entries move there from the previous ones).
  *
  * Threading: `idx` is guarded by `lock` (pthread rwlock): queries hold it
- * shared; refreshes hold it exclusively. `disabled` is set once.
+ * shared; refreshes hold it exclusively. The query cache has its own mutex
+ * (taken under the read lock). `disabled` is set once.
  */
 #define _GNU_SOURCE
 #include "portico/search_index.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,20 +64,29 @@ static const char SQL_CHANGES[] =
 static const char SQL_ALL[] = ENTRY_COLS;
 static const char SQL_ONE[] = ENTRY_COLS " AND id = $1";
 
+/* One allocation: the struct, then the tag pointers, then the strings. */
 struct entry {
     char id[CRYPTO_UUID_LEN + 1];
-    char tenant_id[AUTH_TENANT_MAX + 1];
     bool internal;
-    char *name_lower;
-    char *category;
-    char **tags;
     int ntags;
-    char *text;
+    const char *tenant_id;
+    const char *name_lower;
+    const char *category;
+    const char **tags;
+    /* Until the next rebuild copies them into the arena and the slices:
+     * the text and its SIG_WORDS signature, owned by the entry (own_*) or
+     * borrowed from a full load's rows and signature block. */
+    const char *text;
+    uint64_t *sig;
+    char *own_text;
+    uint64_t *own_sig;
     size_t text_len;
     int64_t updated_at;
-    uint32_t name_pos; /* position in (name_lower, id) order */
-    uint64_t sig[SIG_WORDS];
+    uint32_t pos; /* position in the compact copies; POS_NEW before a rebuild */
+    const char *tagv[];
 };
+
+#define POS_NEW UINT32_MAX
 
 /* The hot fields of one entry, in (name_lower, id) order. */
 struct hot {
@@ -77,6 +101,7 @@ struct hot {
 struct index {
     bool loaded;
     int64_t rev;
+    uint64_t gen;     /* changes with every rebuild (query cache tag) */
     struct entry **e; /* owned; sorted by (name_lower, id) after a rebuild */
     size_t n, cap;
     /* Compact copies rebuilt after every change (index_rebuild). */
@@ -85,6 +110,7 @@ struct index {
     uint32_t *tag_ids;
     uint64_t *slices; /* SIG_BITS bitmaps of nw words: entries having that bit */
     size_t nw;
+    size_t built_n;    /* entries when the compact copies were built */
     const char **cats; /* interned category names (borrowed from entries) */
     size_t ncats;
     const char **tags; /* interned tag names */
@@ -94,6 +120,7 @@ struct index {
 
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct index idx;
+static uint64_t last_gen; /* under the write lock */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool disabled;
 
@@ -109,11 +136,8 @@ static void read_env(void)
 static void entry_free(struct entry *e)
 {
     if (!e) return;
-    free(e->name_lower);
-    free(e->category);
-    for (int i = 0; i < e->ntags; i++) free(e->tags[i]);
-    free(e->tags);
-    free(e->text);
+    free(e->own_text);
+    free(e->own_sig);
     free(e);
 }
 
@@ -134,7 +158,6 @@ static uint32_t gram_hash(const unsigned char *p, size_t n)
 
 static void sig_build(struct entry *e)
 {
-    memset(e->sig, 0, sizeof e->sig);
     const unsigned char *t = (const unsigned char *)e->text;
     for (size_t i = 0; i < e->text_len; i++) {
         for (size_t n = 1; n <= 3 && i + n <= e->text_len; n++) {
@@ -145,36 +168,71 @@ static void sig_build(struct entry *e)
     }
 }
 
-/* An entry from a SQL_ALL/SQL_ONE row; NULL on OOM. */
-static struct entry *entry_from_row(const struct db_result *res, size_t row)
+/* An entry from a SQL_ALL/SQL_ONE row; NULL on OOM. With sig (SIG_WORDS
+ * zeroed words) the entry borrows its text from res and its signature from
+ * sig until the next rebuild: a full load then leaves no per-entry
+ * temporaries between the entries it keeps (which would pin the heap). */
+/* Appends s (NULL = "") at *p, returning where it went. */
+static const char *put_str(char **p, const char *s)
 {
-    struct entry *e = calloc(1, sizeof *e);
-    cJSON *tags = NULL;
-    if (!e) return NULL;
-    util_copy(e->id, sizeof e->id, db_get(res, row, 0));
-    util_copy(e->tenant_id, sizeof e->tenant_id, db_get(res, row, 1));
-    e->name_lower = util_strdup(db_get(res, row, 2) ? db_get(res, row, 2) : "");
-    e->category = util_strdup(db_get(res, row, 3) ? db_get(res, row, 3) : "");
+    const char *at = *p;
+    size_t n = s ? strlen(s) : 0;
+    if (n) memcpy(*p, s, n);
+    (*p)[n] = '\0';
+    *p += n + 1;
+    return at;
+}
+
+static struct entry *entry_from_row(const struct db_result *res, size_t row, uint64_t *sig)
+{
     const char *tj = db_get(res, row, 4);
-    tags = tj ? json_parse(tj, strlen(tj)) : NULL;
-    int nt = cJSON_IsArray(tags) ? cJSON_GetArraySize(tags) : 0;
-    e->tags = calloc((size_t)(nt > 0 ? nt : 1), sizeof *e->tags);
-    const cJSON *t;
-    if (e->tags && nt > 0) {
-        cJSON_ArrayForEach(t, tags)
-        {
-            if (cJSON_IsString(t)) e->tags[e->ntags++] = util_strdup(t->valuestring);
-        }
+    cJSON *tags = tj ? json_parse(tj, strlen(tj)) : NULL;
+    if (!cJSON_IsArray(tags)) {
+        cJSON_Delete(tags);
+        tags = NULL;
     }
+    const char *tenant = db_get(res, row, 1), *name = db_get(res, row, 2);
+    const char *cat = db_get(res, row, 3);
+    size_t bytes =
+        (tenant ? strlen(tenant) : 0) + (name ? strlen(name) : 0) + (cat ? strlen(cat) : 0) + 3;
+    size_t nt = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags)
+    {
+        if (!cJSON_IsString(t)) continue;
+        bytes += strlen(t->valuestring) + 1;
+        nt++;
+    }
+    struct entry *e = calloc(1, sizeof *e + nt * sizeof e->tagv[0] + bytes);
+    if (!e) {
+        cJSON_Delete(tags);
+        return NULL;
+    }
+    e->pos = POS_NEW;
+    char *p = (char *)(e->tagv + nt);
+    util_copy(e->id, sizeof e->id, db_get(res, row, 0));
+    e->tenant_id = put_str(&p, tenant);
+    e->name_lower = put_str(&p, name);
+    e->category = put_str(&p, cat);
+    e->tags = e->tagv;
+    cJSON_ArrayForEach(t, tags)
+    {
+        if (cJSON_IsString(t)) e->tagv[e->ntags++] = put_str(&p, t->valuestring);
+    }
+    cJSON_Delete(tags);
     const char *aud = db_get(res, row, 5);
     e->internal = aud && strcmp(aud, "internal") == 0;
-    e->text = util_strdup(db_get(res, row, 6) ? db_get(res, row, 6) : "");
+    const char *text = db_get(res, row, 6) ? db_get(res, row, 6) : "";
+    if (sig) {
+        e->text = text;
+        e->sig = sig;
+    } else {
+        e->text = e->own_text = util_strdup(text);
+        e->sig = e->own_sig = calloc(SIG_WORDS, sizeof *e->sig);
+    }
     e->text_len = e->text ? strlen(e->text) : 0;
     e->updated_at = db_get_int(res, row, 7);
-    cJSON_Delete(tags);
-    bool ok = e->name_lower && e->category && e->tags && e->text;
-    for (int i = 0; ok && i < e->ntags; i++) ok = e->tags[i] != NULL;
-    if (!ok) {
+    if (!e->text || !e->sig) {
         entry_free(e);
         return NULL;
     }
@@ -195,7 +253,7 @@ static void compact_free(struct index *x)
     x->tag_ids = NULL;
     x->slices = NULL;
     x->cats = x->tags = NULL;
-    x->ncats = x->ntags = x->nw = 0;
+    x->ncats = x->ntags = x->nw = x->built_n = 0;
 }
 
 static void index_clear(struct index *x)
@@ -226,7 +284,6 @@ static int name_order(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
-/* Sorts entries by (name_lower, id) and records each one's position. */
 /* A string → count table for facets (open addressing). */
 struct counter {
     const char **keys;
@@ -307,12 +364,15 @@ static int32_t intern(struct counter *c, const char *key, const char ***list, si
     return (int32_t)(*n)++;
 }
 
-/* Sorts entries by (name_lower, id) and rebuilds the compact copies. -1 on
- * OOM (the index is then unusable until reloaded). */
+/* Sorts entries by (name_lower, id) and rebuilds the compact copies: kept
+ * entries' text and signature bits come from the previous copies, new
+ * entries' from their own (then freed). -1 on OOM (the index is then
+ * unusable until reloaded). */
 static int index_rebuild(struct index *x)
 {
     struct index c; /* the new compact part */
     struct counter cat_map, tag_map;
+    uint32_t *newpos = NULL; /* previous position → new one */
     int rc = -1;
     memset(&c, 0, sizeof c);
     memset(&cat_map, 0, sizeof cat_map);
@@ -328,23 +388,28 @@ static int index_rebuild(struct index *x)
     c.arena = malloc(bytes ? bytes : 1);
     c.tag_ids = calloc(ntag_ids ? ntag_ids : 1, sizeof *c.tag_ids);
     c.slices = calloc((size_t)SIG_BITS * (c.nw ? c.nw : 1), sizeof *c.slices);
-    if (!c.hot || !c.arena || !c.tag_ids || !c.slices || !counter_init(&cat_map, 16) ||
+    newpos = malloc((x->built_n ? x->built_n : 1) * sizeof *newpos);
+    if (!c.hot || !c.arena || !c.tag_ids || !c.slices || !newpos || !counter_init(&cat_map, 16) ||
         !counter_init(&tag_map, 64))
         goto out;
+    for (size_t p = 0; p < x->built_n; p++) newpos[p] = POS_NEW;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->e[i]->pos != POS_NEW) newpos[x->e[i]->pos] = (uint32_t)i;
     size_t off = 0, toff = 0;
     for (size_t i = 0; i < x->n; i++) {
         const struct entry *e = x->e[i];
         struct hot *h = &c.hot[i];
+        const char *text = e->text ? e->text : x->arena + x->hot[e->pos].text_off;
         h->text_off = off;
         h->text_len = (uint32_t)e->text_len;
-        memcpy(c.arena + off, e->text, e->text_len + 1);
+        memcpy(c.arena + off, text, e->text_len + 1);
         off += e->text_len + 1;
         /* search_text starts with the name (the first field, which has no
          * newline); share those bytes so ranking touches the same line. */
         size_t nl = strlen(e->name_lower);
         h->name_len = (uint32_t)nl;
-        if (nl <= e->text_len && memcmp(e->text, e->name_lower, nl) == 0 &&
-            (e->text[nl] == '\n' || e->text[nl] == '\0')) {
+        if (nl <= e->text_len && memcmp(text, e->name_lower, nl) == 0 &&
+            (text[nl] == '\n' || text[nl] == '\0')) {
             h->name_off = h->text_off;
         } else {
             h->name_off = off;
@@ -362,7 +427,7 @@ static int index_rebuild(struct index *x)
         }
         h->updated_at = e->updated_at;
         h->internal = e->internal;
-        for (size_t w = 0; w < SIG_WORDS; w++) {
+        for (size_t w = 0; e->sig && w < SIG_WORDS; w++) {
             uint64_t bits = e->sig[w];
             while (bits) {
                 size_t b = w * 64 + (size_t)__builtin_ctzll(bits);
@@ -370,6 +435,28 @@ static int index_rebuild(struct index *x)
                 c.slices[b * c.nw + i / 64] |= (uint64_t)1 << (i % 64);
             }
         }
+    }
+    /* Kept entries' signature bits, slice by slice. */
+    size_t old_nw = x->nw;
+    for (size_t b = 0; x->built_n && b < SIG_BITS; b++) {
+        const uint64_t *row = x->slices + b * old_nw;
+        uint64_t *to = c.slices + b * c.nw;
+        for (size_t w = 0; w < old_nw; w++) {
+            uint64_t bits = row[w];
+            while (bits) {
+                uint32_t np = newpos[w * 64 + (size_t)__builtin_ctzll(bits)];
+                bits &= bits - 1;
+                if (np != POS_NEW) to[np / 64] |= (uint64_t)1 << (np % 64);
+            }
+        }
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        struct entry *e = x->e[i];
+        free(e->own_text);
+        free(e->own_sig);
+        e->text = e->own_text = NULL;
+        e->sig = e->own_sig = NULL;
+        e->pos = (uint32_t)i;
     }
     compact_free(x);
     x->hot = c.hot;
@@ -381,16 +468,19 @@ static int index_rebuild(struct index *x)
     x->ncats = c.ncats;
     x->tags = c.tags;
     x->ntags = c.ntags;
+    x->built_n = x->n;
+    x->gen = ++last_gen;
     memset(&c, 0, sizeof c);
     /* Byte frequencies from a sample of texts pick each word's anchor. */
     memset(x->byte_freq, 0, sizeof x->byte_freq);
     size_t step = x->n > 512 ? x->n / 512 : 1;
     for (size_t i = 0; i < x->n; i += step) {
-        const unsigned char *t = (const unsigned char *)x->e[i]->text;
-        for (size_t k = 0; k < x->e[i]->text_len; k++) x->byte_freq[t[k]]++;
+        const unsigned char *t = (const unsigned char *)x->arena + x->hot[i].text_off;
+        for (size_t k = 0; k < x->hot[i].text_len; k++) x->byte_freq[t[k]]++;
     }
     rc = 0;
 out:
+    free(newpos);
     compact_free(&c);
     counter_cleanup(&cat_map);
     counter_cleanup(&tag_map);
@@ -413,29 +503,37 @@ static enum db_err read_rev(struct db *db, int64_t *rev)
 static int full_load(struct db *db, int64_t rev)
 {
     struct db_result *res = NULL;
+    uint64_t *sigs = NULL; /* the entries' signatures until the rebuild */
     struct index fresh;
+    int rc = -1;
     memset(&fresh, 0, sizeof fresh);
     enum db_err e = db_query(db, SQL_ALL, DB_NOARGS, &res);
     if (e != DB_OK) return -1;
-    for (size_t i = 0; i < db_rows(res); i++) {
-        struct entry *en = entry_from_row(res, i);
+    size_t rows = db_rows(res);
+    sigs = calloc((rows ? rows : 1) * SIG_WORDS, sizeof *sigs);
+    if (!sigs) goto out;
+    for (size_t i = 0; i < rows; i++) {
+        struct entry *en = entry_from_row(res, i, sigs + i * SIG_WORDS);
         if (!en || !index_push(&fresh, en)) {
             entry_free(en);
-            db_result_free(res);
-            index_clear(&fresh);
-            return -1;
+            goto out;
         }
     }
-    db_result_free(res);
-    if (index_rebuild(&fresh) != 0) {
-        index_clear(&fresh);
-        return -1;
-    }
+    if (index_rebuild(&fresh) != 0) goto out;
     fresh.loaded = true;
     fresh.rev = rev;
     index_clear(&idx);
     idx = fresh;
-    return 0;
+    memset(&fresh, 0, sizeof fresh);
+    rc = 0;
+out:
+    index_clear(&fresh);
+    db_result_free(res);
+    free(sigs);
+    /* Loading peaks at about twice the texts (rows and arena); hand the
+     * freed memory back instead of keeping it in this thread's arena. */
+    malloc_trim(0);
+    return rc;
 }
 
 static void index_remove(struct index *x, const char *id)
@@ -467,10 +565,13 @@ static int apply_changes(struct db *db, int64_t target)
         for (size_t k = 0; k < i && !seen; k++) seen = strcmp(db_get(ch, k, 1), id) == 0;
         if (seen) continue;
         struct db_result *row = NULL;
-        if (db_query(db, SQL_ONE, DB_ARGS(DBP_TEXT(id)), &row) != DB_OK) goto out;
+        if (db_query(db, SQL_ONE, DB_ARGS(DBP_TEXT(id)), &row) != DB_OK) {
+            idx.loaded = false; /* maybe half-applied: reload next time */
+            goto out;
+        }
         index_remove(&idx, id);
         if (db_rows(row) == 1) {
-            struct entry *en = entry_from_row(row, 0);
+            struct entry *en = entry_from_row(row, 0, NULL);
             if (!en || !index_push(&idx, en)) {
                 entry_free(en);
                 db_result_free(row);
@@ -485,6 +586,7 @@ static int apply_changes(struct db *db, int64_t target)
         goto out;
     }
     idx.rev = db_get_int(ch, n - 1, 0);
+    malloc_trim(0); /* the previous compact copies go back to the system */
     rc = 0;
 out:
     db_result_free(ch);
@@ -538,15 +640,6 @@ static bool word_in(const struct word *w, const char *t, size_t tlen)
     return false;
 }
 
-/* search_rank_name over a name of known length (not NUL-terminated). */
-static uint8_t name_rank(const char *name, size_t nlen, const char *q, size_t qlen)
-{
-    if (nlen == qlen && memcmp(name, q, qlen) == 0) return SEARCH_RANK_EXACT;
-    if (nlen >= qlen && memcmp(name, q, qlen) == 0) return SEARCH_RANK_PREFIX;
-    if (memmem(name, nlen, q, qlen)) return SEARCH_RANK_CONTAINS;
-    return SEARCH_RANK_OTHER;
-}
-
 /* The interned id of name in list, or -1. */
 static int32_t lookup(const char *const *list, size_t n, const char *name)
 {
@@ -587,6 +680,115 @@ static cJSON *facet_json(const char *const *names, const long *counts, size_t n)
     return o;
 }
 
+/* ---- query cache: exact matches per query text ------------------------- */
+
+struct cached {
+    uint64_t gen; /* 0 = empty */
+    uint64_t used;
+    char *text;
+    size_t nw;
+    uint64_t *match;   /* entries having every word */
+    uint64_t *name_in; /* entries whose name contains the whole text */
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cached cache[SEARCH_CACHE_QUERIES];
+static uint64_t cache_tick;
+
+static void cached_free(struct cached *c)
+{
+    free(c->text);
+    free(c->match);
+    memset(c, 0, sizeof *c);
+}
+
+/* Copies the cached matches of text at gen into match/name_in. */
+static bool cache_get(const char *text, uint64_t gen, size_t nw, uint64_t *match, uint64_t *name_in)
+{
+    bool hit = false;
+    pthread_mutex_lock(&cache_lock);
+    for (size_t k = 0; k < SEARCH_CACHE_QUERIES && !hit; k++) {
+        struct cached *c = &cache[k];
+        if (c->gen != gen || c->nw != nw || strcmp(c->text, text) != 0) continue;
+        memcpy(match, c->match, nw * sizeof *match);
+        memcpy(name_in, c->name_in, nw * sizeof *name_in);
+        c->used = ++cache_tick;
+        hit = true;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return hit;
+}
+
+/* Keeps a copy in the least recently used slot (nothing on OOM). */
+static void cache_put(const char *text, uint64_t gen, size_t nw, const uint64_t *match,
+                      const uint64_t *name_in)
+{
+    char *t = util_strdup(text);
+    uint64_t *m = malloc((nw ? nw : 1) * 2 * sizeof *m);
+    if (!t || !m) {
+        free(t);
+        free(m);
+        return;
+    }
+    memcpy(m, match, nw * sizeof *m);
+    memcpy(m + nw, name_in, nw * sizeof *m);
+    pthread_mutex_lock(&cache_lock);
+    struct cached *slot = &cache[0];
+    for (size_t k = 0; k < SEARCH_CACHE_QUERIES; k++) {
+        struct cached *c = &cache[k];
+        if (c->gen != gen) { /* empty or stale: take it */
+            slot = c;
+            break;
+        }
+        if (c->used < slot->used) slot = c;
+    }
+    cached_free(slot);
+    *slot = (struct cached){gen, ++cache_tick, t, nw, m, m + nw};
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static void cache_clear(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (size_t k = 0; k < SEARCH_CACHE_QUERIES; k++) cached_free(&cache[k]);
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* Every entry having all the words (signature filter, then the exact
+ * substring check), and which of those have the whole text in their name. */
+static void find_matches(const struct word *words, int nwords, const char *text, uint64_t *match,
+                         uint64_t *name_in)
+{
+    size_t n = idx.n, nw = idx.nw, qlen = strlen(text);
+    for (size_t w = 0; w < nw; w++) match[w] = ~(uint64_t)0;
+    if (nw && n % 64) match[nw - 1] &= ((uint64_t)1 << (n % 64)) - 1;
+    for (int k = 0; k < nwords; k++) {
+        for (int b = 0; b < words[k].nbits; b++) {
+            const uint64_t *slice = idx.slices + (size_t)words[k].bits[b] * nw;
+            for (size_t w = 0; w < nw; w++) match[w] &= slice[w];
+        }
+    }
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t bits = match[w], keep = 0, named = 0;
+        while (bits) {
+            unsigned bit = (unsigned)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            const struct hot *h = &idx.hot[w * 64 + bit];
+            const char *t = idx.arena + h->text_off;
+            bool ok = true;
+            for (int k = 0; ok && k < nwords; k++) ok = word_in(&words[k], t, h->text_len);
+            if (!ok) continue;
+            keep |= (uint64_t)1 << bit;
+            if (memmem(idx.arena + h->name_off, h->name_len, text, qlen))
+                named |= (uint64_t)1 << bit;
+        }
+        match[w] = keep;
+        name_in[w] = named;
+    }
+}
+
+/* ---- top-k -------------------------------------------------------------- */
+
 struct by_updated {
     int64_t at;
     uint32_t i;
@@ -599,16 +801,54 @@ static int updated_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i ? 1 : 0;
 }
 
+/* A bounded max-heap of the `cap` first entries in updated order: its top
+ * is the last of them, replaced by anything that sorts before it. */
+static void heap_offer(struct by_updated *h, size_t *n, size_t cap, struct by_updated v)
+{
+    size_t i;
+    if (*n < cap) {
+        i = (*n)++;
+        while (i > 0 && updated_cmp(&h[(i - 1) / 2], &v) < 0) {
+            h[i] = h[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        h[i] = v;
+        return;
+    }
+    if (cap == 0 || updated_cmp(&v, &h[0]) >= 0) return;
+    i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && updated_cmp(&h[c + 1], &h[c]) > 0) c++;
+        if (updated_cmp(&h[c], &v) <= 0) break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = v;
+}
+
+/* Rank of entry i, whose name contains the query when named. */
+static uint8_t entry_rank(const struct hot *h, bool named, const char *q, size_t qlen)
+{
+    if (!named) return SEARCH_RANK_OTHER;
+    const char *name = idx.arena + h->name_off;
+    if (h->name_len >= qlen && name[0] == q[0] && memcmp(name, q, qlen) == 0)
+        return h->name_len == qlen ? SEARCH_RANK_EXACT : SEARCH_RANK_PREFIX;
+    return SEARCH_RANK_CONTAINS;
+}
+
 /* Runs the query on the loaded index. Caller holds the read lock. */
 static int run_query(const struct search_index_request *rq, struct search_index_result *out)
 {
     const struct search_query *q = rq->q;
     struct word words[SEARCH_WORDS_MAX];
-    uint64_t *cand = NULL;
-    uint32_t *mi = NULL, *order = NULL;
-    uint8_t *rank = NULL;
+    uint64_t *match = NULL, *name_in = NULL;
+    uint32_t *bucket[SEARCH_RANK_OTHER + 1] = {NULL};
+    size_t bcount[SEARCH_RANK_OTHER + 1] = {0};
     long *cat_n = NULL, *tag_n = NULL;
-    struct by_updated *bu = NULL;
+    struct by_updated *heap = NULL;
+    size_t nheap = 0;
     int32_t want_tags[CATALOG_TAG_FILTERS_MAX];
     size_t n = idx.n, nw = idx.nw, nm = 0;
     int rc = -1;
@@ -623,25 +863,38 @@ static int run_query(const struct search_index_request *rq, struct search_index_
         want_tags[t] = lookup(idx.tags, idx.ntags, rq->tags[t]);
         if (want_tags[t] < 0) none = true;
     }
-    cand = malloc((nw ? nw : 1) * sizeof *cand);
-    mi = malloc((n ? n : 1) * sizeof *mi);
-    rank = malloc(n ? n : 1);
+    /* Only the first `need` entries in order can be on the page. */
+    size_t from = rq->offset < 0 ? 0 : (size_t)rq->offset;
+    size_t need = from < n ? from + (size_t)rq->limit : 0;
+    if (need > n) need = n;
+    match = malloc((nw ? nw : 1) * 2 * sizeof *match);
     cat_n = calloc(idx.ncats ? idx.ncats : 1, sizeof *cat_n);
     tag_n = calloc(idx.ntags ? idx.ntags : 1, sizeof *tag_n);
-    if (!cand || !mi || !rank || !cat_n || !tag_n) goto out;
-    /* Candidates: entries whose signature has every gram of every word. */
-    for (size_t w = 0; w < nw; w++) cand[w] = none ? 0 : ~(uint64_t)0;
-    if (nw && n % 64) cand[nw - 1] &= ((uint64_t)1 << (n % 64)) - 1;
-    for (int k = 0; k < q->nwords && !none; k++) {
-        for (int b = 0; b < words[k].nbits; b++) {
-            const uint64_t *slice = idx.slices + (size_t)words[k].bits[b] * nw;
-            for (size_t w = 0; w < nw; w++) cand[w] &= slice[w];
+    if (!match || !cat_n || !tag_n) goto out;
+    name_in = match + nw;
+    if (rq->by_updated) {
+        heap = malloc((need ? need : 1) * sizeof *heap);
+        if (!heap) goto out;
+    } else {
+        for (int r = 0; r <= (ranked ? SEARCH_RANK_OTHER : 0); r++)
+            if (!(bucket[r] = malloc((need ? need : 1) * sizeof *bucket[r]))) goto out;
+    }
+    if (none) {
+        memset(match, 0, nw * sizeof *match);
+    } else if (q->nwords > 0) {
+        if (!cache_get(q->text, idx.gen, nw, match, name_in)) {
+            find_matches(words, q->nwords, q->text, match, name_in);
+            cache_put(q->text, idx.gen, nw, match, name_in);
         }
+    } else {
+        for (size_t w = 0; w < nw; w++) match[w] = ~(uint64_t)0;
+        if (nw && n % 64) match[nw - 1] &= ((uint64_t)1 << (n % 64)) - 1;
     }
     for (size_t w = 0; w < nw; w++) {
-        uint64_t bits = cand[w];
+        uint64_t bits = match[w];
         while (bits) {
-            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+            unsigned bit = (unsigned)__builtin_ctzll(bits);
+            size_t i = w * 64 + bit;
             bits &= bits - 1;
             const struct hot *h = &idx.hot[i];
             if (h->internal && !(rq->signed_in && (rq->all_tenants || strcmp(idx.e[i]->tenant_id,
@@ -655,35 +908,22 @@ static int run_query(const struct search_index_request *rq, struct search_index_
                 for (uint32_t k = 0; k < h->ntags && !ok; k++)
                     ok = tids[k] == (uint32_t)want_tags[t];
             }
-            const char *text = idx.arena + h->text_off;
-            for (int k = 0; ok && k < q->nwords; k++) ok = word_in(&words[k], text, h->text_len);
             if (!ok) continue;
-            if (ranked) rank[nm] = name_rank(idx.arena + h->name_off, h->name_len, q->text, qlen);
-            mi[nm++] = (uint32_t)i;
+            nm++;
             if (h->cat >= 0) cat_n[h->cat]++;
             for (uint32_t k = 0; k < h->ntags; k++) tag_n[tids[k]]++;
+            if (rq->by_updated) {
+                heap_offer(heap, &nheap, need, (struct by_updated){h->updated_at, (uint32_t)i});
+                continue;
+            }
+            /* Entries come in (name_lower, id) order: each rank's first
+             * `need` are all that rank can put on the page. */
+            uint8_t r = ranked ? entry_rank(h, (name_in[w] >> bit) & 1, q->text, qlen) : 0;
+            if (bcount[r] < need) bucket[r][bcount[r]] = (uint32_t)i;
+            bcount[r]++;
         }
     }
-    /* Order: matches are already in (name_lower, id) order. */
-    order = malloc((nm ? nm : 1) * sizeof *order);
-    if (!order) goto out;
-    if (rq->by_updated) {
-        bu = malloc((nm ? nm : 1) * sizeof *bu);
-        if (!bu) goto out;
-        for (size_t k = 0; k < nm; k++)
-            bu[k] = (struct by_updated){idx.hot[mi[k]].updated_at, mi[k]};
-        qsort(bu, nm, sizeof *bu, updated_cmp);
-        for (size_t k = 0; k < nm; k++) order[k] = bu[k].i;
-    } else if (ranked) {
-        size_t o = 0; /* stable bucket sort by rank */
-        for (int r = SEARCH_RANK_EXACT; r <= SEARCH_RANK_OTHER; r++)
-            for (size_t k = 0; k < nm; k++)
-                if (rank[k] == r) order[o++] = mi[k];
-    } else {
-        memcpy(order, mi, nm * sizeof *order);
-    }
     out->total = (long)nm;
-    size_t from = rq->offset < 0 ? 0 : (size_t)rq->offset;
     size_t count = from < nm ? nm - from : 0;
     if (count > (size_t)rq->limit) count = (size_t)rq->limit;
     out->ids = calloc(count ? count : 1, sizeof *out->ids);
@@ -693,18 +933,26 @@ static int run_query(const struct search_index_request *rq, struct search_index_
         search_index_result_cleanup(out);
         goto out;
     }
-    for (size_t k = 0; k < count; k++)
-        memcpy(out->ids[k], idx.e[order[from + k]]->id, sizeof out->ids[k]);
+    if (rq->by_updated) qsort(heap, nheap, sizeof *heap, updated_cmp);
+    for (size_t k = 0; k < count; k++) {
+        size_t pos = from + k, i;
+        if (rq->by_updated) {
+            i = heap[pos].i;
+        } else {
+            int r = 0;
+            while (pos >= bcount[r]) pos -= bcount[r++];
+            i = bucket[r][pos];
+        }
+        memcpy(out->ids[k], idx.e[i]->id, sizeof out->ids[k]);
+    }
     out->nids = count;
     rc = 0;
 out:
-    free(cand);
-    free(mi);
-    free(order);
-    free(rank);
+    free(match);
+    for (int r = 0; r <= SEARCH_RANK_OTHER; r++) free(bucket[r]);
     free(cat_n);
     free(tag_n);
-    free(bu);
+    free(heap);
     return rc;
 }
 
@@ -750,5 +998,6 @@ void search_index_reset(void)
 {
     pthread_rwlock_wrlock(&lock);
     index_clear(&idx);
+    cache_clear();
     pthread_rwlock_unlock(&lock);
 }

@@ -27,6 +27,7 @@
 #define DB_PG_CONNECT_TIMEOUT_S 3
 #define DB_PG_STATEMENT_TIMEOUT_MS 10000
 #define DB_PARAMS_MAX 32
+#define DB_SQLITE_CACHE_KIB 512 /* page cache per connection (one per thread) */
 
 /* Paging */
 #define PAGE_SIZE_DEFAULT 20
@@ -63,6 +64,7 @@
 #define SEARCH_QUERY_MAX 200 /* characters (UTF-8 code points) */
 #define SEARCH_WORDS_MAX 16
 #define CATALOG_TAG_FILTERS_MAX 8 /* tag= filters in one catalog query */
+#define SEARCH_CACHE_QUERIES 64   /* query texts whose exact matches the index keeps */
 
 /* Gateways */
 #define GATEWAY_HOSTNAME_MAX 253
