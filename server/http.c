@@ -73,6 +73,16 @@ static bool client_keeps_alive(const struct req *r)
     return r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
 }
 
+const char *http_csp(bool html)
+{
+    return html ? CSP_HTML : CSP_API;
+}
+
+bool http_keeps_alive(const struct req *r)
+{
+    return client_keeps_alive(r);
+}
+
 /* Bodies up to this size go out in the same write as the head. */
 #define HTTP_COALESCE_MAX 16384
 

@@ -126,6 +126,12 @@ int http_send_unauthorized(struct req *r, bool bad, const char *message);
 int http_stream_start(struct req *r, int status, const char *content_type);
 /* Writes raw bytes on a started stream; returns -1 when the client is gone. */
 int http_write(struct req *r, const void *data, size_t len);
+/* For heads built outside http.c (assets.c precomputes its own, with the
+ * same header set http_send writes): the Content-Security-Policy value, and
+ * whether the connection stays open after this response (civetweb's rule,
+ * as the Connection header must say). */
+const char *http_csp(bool html);
+bool http_keeps_alive(const struct req *r);
 
 /* Request helpers. */
 const char *http_header(const struct req *r, const char *name);

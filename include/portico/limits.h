@@ -13,9 +13,10 @@
 #define HTTP_HEADER_MAX_BYTES 16384 /* civetweb max_request_size (headers) */
 #define HTTP_REQUEST_TIMEOUT_MS 30000
 #define HTTP_KEEPALIVE_TIMEOUT_MS 5000
-#define HTTP_STOP_POKE_MS 10   /* shutdown wakes civetweb's listener this often ... */
-#define HTTP_STOP_POKES 300    /* ... at most this many times (3 s) */
-#define HTTP_JSON_MAX_DEPTH 64 /* nesting accepted in request bodies */
+#define HTTP_STOP_POKE_MS 10              /* shutdown wakes civetweb's listener this often ... */
+#define HTTP_STOP_POKES 300               /* ... at most this many times (3 s) */
+#define ASSETS_ONE_WRITE_MAX (256 * 1024) /* larger UI files: head and body in two writes */
+#define HTTP_JSON_MAX_DEPTH 64            /* nesting accepted in request bodies */
 
 /* Config */
 #define CONFIG_FILE_MAX_BYTES (1024 * 1024)

@@ -108,6 +108,42 @@ test('hashed assets are immutable, support ETag/304 and gzip', async () => {
   assert.match(raw, /Vary: Accept-Encoding/i);
 });
 
+test('assets on one keep-alive connection: full bodies, HEAD without one, gzip 304, HTTP/1.0 closes', async () => {
+  const index = await p.get('/portal/');
+  const js = index.text.match(/\/assets\/[^"']+\.js/)[0];
+  // rawRequest reads bytes as latin1: compare the body the same way.
+  const body = Buffer.from((await p.get(js, { headers: { 'Accept-Encoding': 'identity' } })).text).toString('latin1');
+  const gz = await rawRequest(p.port, `GET ${js} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n`);
+  const gzEtag = gz.match(/\r\nETag: ("[^"]+")\r\n/i)[1];
+  assert.match(gzEtag, /-gz"$/);
+  // Pipelined: identity body, HEAD (length, no body), gzip 304, and a last
+  // request closing the connection; each answer is whole and in order.
+  const raw = await rawRequest(p.port,
+    `GET ${js} HTTP/1.1\r\nHost: x\r\n\r\n` +
+    `HEAD ${js} HTTP/1.1\r\nHost: x\r\n\r\n` +
+    `GET ${js} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nIf-None-Match: ${gzEtag}\r\n\r\n` +
+    `GET /portal/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  const parts = raw.split(/(?=HTTP\/1\.1 \d{3} )/);
+  assert.equal(parts.length, 4, raw.slice(0, 200));
+  const [get, head, nm, last] = parts;
+  const len = body.length;
+  assert.match(get, new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[\\s\\S]*Content-Length: ${len}\\r\\n`));
+  assert.match(get, /\r\nConnection: keep-alive\r\n/);
+  assert.ok(get.endsWith(`\r\n\r\n${body}`), 'the whole body follows the head');
+  assert.match(head, new RegExp(`Content-Length: ${len}\\r\\n`));
+  assert.ok(head.endsWith('\r\n\r\n'), 'HEAD has no body');
+  assert.match(nm, /^HTTP\/1\.1 304 Not Modified\r\n/);
+  assert.doesNotMatch(nm, /\r\nContent-(Encoding|Length|Type):/i);
+  for (const h of [get, head, nm, last]) {
+    assert.match(h, /\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
+    assert.match(h, /\r\nDate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT\r\n/);
+    assert.match(h, /\r\nX-Content-Type-Options: nosniff\r\n/);
+  }
+  assert.match(last, /\r\nConnection: close\r\n/);
+  const old = await rawRequest(p.port, 'GET /portal/ HTTP/1.0\r\nHost: x\r\n\r\n');
+  assert.match(old, /^HTTP\/1\.1 200[\s\S]*\r\nConnection: close\r\n/);
+});
+
 test('path traversal never escapes the embedded assets', async () => {
   for (const path of ['/portal/../../etc/passwd', '/assets/..%2f..%2fetc%2fpasswd', '/portal/%2e%2e/%2e%2e/etc/passwd', '/..%5c..%5cetc/passwd']) {
     const raw = await rawRequest(p.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
