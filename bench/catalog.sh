@@ -4,15 +4,16 @@
 # 127.0.0.1 against /v1/portal/apis?q= for a rare, a common and a
 # 1-character term, with the in-process index (default) and with the SQL
 # path (PORTICO_SEARCH_INDEX=off); then the same SQL run directly in
-# sqlite3 / psql as the floor. Results: bench/results/catalog.md.
-# Env: BENCH_APIS, BENCH_SECONDS (per run, default 5), BENCH_CONNS (4),
+# sqlite3 / psql as the floor; the RSS after the index runs. Results:
+# bench/results/catalog.md, with the load average next to every wrk row.
+# Env: BENCH_APIS, BENCH_SECONDS (per run, default 5), BENCH_CONNS (16),
 # BENCH_PG (1 = also PostgreSQL when scripts/pg.sh can start one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/build/portico
 N=${BENCH_APIS:-20000}
 DUR=${BENCH_SECONDS:-5}
-CONNS=${BENCH_CONNS:-4}
+CONNS=${BENCH_CONNS:-16}
 BENCH_PG=${BENCH_PG:-1}
 KEY=bench-viewer-key-0123456789abcdef
 TERMS=(quasar order e)
@@ -71,7 +72,7 @@ start() { # env assignments...; sets url and pid
 
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
-# One wrk run → "p50 | p99 | req/s | total"
+# One wrk run → "p50 | p99 | req/s | total | load"
 measure() { # $1 = term
   curl -sf -H "X-API-Key: $KEY" "$url/v1/portal/apis?q=$1" -o "$work/first.json"
   local total
@@ -81,7 +82,7 @@ measure() { # $1 = term
   p50=$(awk '$1=="50%"{print $2}' "$work/wrk.txt")
   p99=$(awk '$1=="99%"{print $2}' "$work/wrk.txt")
   rps=$(awk '/Requests\/sec/{print $2}' "$work/wrk.txt")
-  echo "$p50 | $p99 | $rps | $total"
+  echo "$p50 | $p99 | $rps | $total | $(cut -d' ' -f1 /proc/loadavg)"
 }
 
 # The SQL the SQL path runs for a viewer of tenant acme (count, page,
@@ -132,11 +133,16 @@ run_backend() { # $1 = label, $2 = db url, $3 = floor function
       [ "$mode" = index ] && floor=$($3 "$term" "$2")
       rows+="| $1 | $mode | \`$term\` | $m | $floor |"$'\n'
     done
+    if [ "$mode" = index ]; then
+      rss=$(awk '/^VmRSS:/{printf "%.1f MB", $2/1024}' "/proc/$pid/status")
+      rss_rows+="| $1 | $rss |"$'\n'
+    fi
     stop
   done
   printf '%s' "$rows"
 }
 
+rss_rows=""
 echo "bench: generating $N APIs" >&2
 node "$root/bench/gen-catalog.mjs" "$N" >"$work/catalog.sql"
 
@@ -144,7 +150,9 @@ config ""
 "$bin" migrate --config "$work/portico.yaml" >/dev/null 2>&1
 echo "bench: loading SQLite" >&2
 sqlite3 "$work/portico.db" <"$work/catalog.sql"
-results=$(run_backend sqlite "" floor_sqlite)$'\n'
+# run_backend runs in this shell (not $(…)) so rss_rows survives.
+run_backend sqlite "" floor_sqlite >"$work/rows"
+results=$(cat "$work/rows")$'\n'
 
 if [ "$BENCH_PG" = 1 ] && pgdir=$(bash "$root/scripts/pg.sh" start 2>/dev/null); then
   pgurl=$(bash "$root/scripts/pg.sh" createdb "$pgdir" bench)
@@ -153,7 +161,8 @@ if [ "$BENCH_PG" = 1 ] && pgdir=$(bash "$root/scripts/pg.sh" start 2>/dev/null);
   echo "bench: loading PostgreSQL" >&2
   psql -q "$pgurl" -f "$work/catalog.sql" >/dev/null
   psql -q "$pgurl" -c "ANALYZE" >/dev/null
-  results+=$(run_backend postgres "$pgurl" floor_pg)
+  run_backend postgres "$pgurl" floor_pg >"$work/rows"
+  results+=$(cat "$work/rows")
 fi
 
 {
@@ -168,9 +177,15 @@ fi
   echo "- mode \`index\`: the in-process search index (default); \`sql\`: PORTICO_SEARCH_INDEX=off, LIKE in the database"
   echo "- floor: the SQL path's four statements (count, page, category facets, tag facets) run directly in sqlite3/psql, per search"
   echo
-  echo "| db | mode | q | p50 | p99 | req/s | total hits | direct SQL (floor) |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| db | mode | q | p50 | p99 | req/s | total hits | load (1 min) | direct SQL (floor) |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "$results"
+  echo
+  echo "RSS of the index-mode server right after its three wrk runs (goal < 60 MB):"
+  echo
+  echo "| db | RSS after the search benchmark |"
+  echo "|---|---|"
+  printf '%s' "$rss_rows"
   # Hand-written analysis of the last recorded run, kept across runs.
   [ -f "$root/bench/catalog-notes.md" ] && { echo; cat "$root/bench/catalog-notes.md"; }
 } >"$out"
