@@ -747,10 +747,166 @@ static void cache_put(const char *text, uint64_t gen, size_t nw, const uint64_t 
     pthread_mutex_unlock(&cache_lock);
 }
 
+/* Whole results: per request shape (query text, category, tags, who may
+ * see internal APIs, sort), the total, the facet counts and the first
+ * entries in order; a page within them costs no pass over the matches. */
+struct rcached {
+    uint64_t gen; /* 0 = empty */
+    uint64_t used;
+    char *key;
+    long total;
+    uint32_t *top; /* the first ntop entries in order */
+    size_t ntop;
+    long *counts; /* ncats category counts, then ntags tag counts */
+    size_t ncats, ntags;
+};
+
+static struct rcached rcache[SEARCH_CACHE_RESULTS];
+
+static void rcached_free(struct rcached *c)
+{
+    free(c->key);
+    free(c->top);
+    free(c->counts);
+    memset(c, 0, sizeof *c);
+}
+
 static void cache_clear(void)
 {
     pthread_mutex_lock(&cache_lock);
     for (size_t k = 0; k < SEARCH_CACHE_QUERIES; k++) cached_free(&cache[k]);
+    for (size_t k = 0; k < SEARCH_CACHE_RESULTS; k++) rcached_free(&rcache[k]);
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* The request's shape as a cache key (without the page); NULL on OOM. */
+static char *result_key(const struct search_index_request *rq)
+{
+    struct strbuf b;
+    strbuf_init(&b, 256);
+    strbuf_puts(&b, rq->q->text ? rq->q->text : "");
+    strbuf_puts(&b, "\x1f");
+    strbuf_puts(&b, rq->category ? rq->category : "\x1e");
+    for (int t = 0; t < rq->ntags; t++) {
+        strbuf_puts(&b, "\x1f");
+        strbuf_puts(&b, rq->tags[t]);
+    }
+    strbuf_puts(&b, "\x1d");
+    if (!rq->signed_in)
+        strbuf_puts(&b, "-");
+    else if (rq->all_tenants)
+        strbuf_puts(&b, "*");
+    else
+        strbuf_printf(&b, "t:%s", rq->tenant_id ? rq->tenant_id : "");
+    strbuf_puts(&b, rq->by_updated ? "\x1du" : "\x1dr");
+    if (b.failed) {
+        strbuf_cleanup(&b);
+        return NULL;
+    }
+    return strbuf_take(&b);
+}
+
+/* How many entries the page [from, from + limit) of total holds. */
+static size_t page_count(long total, size_t from, size_t limit)
+{
+    size_t count = from < (size_t)total ? (size_t)total - from : 0;
+    return count < limit ? count : limit;
+}
+
+/* A result with the page's `count` entries; -1 on OOM. */
+static int fill_result(struct search_index_result *out, long total, const uint32_t *page,
+                       size_t count, const long *cat_n, const long *tag_n)
+{
+    out->total = total;
+    out->ids = calloc(count ? count : 1, sizeof *out->ids);
+    out->categories = facet_json(idx.cats, cat_n, idx.ncats);
+    out->tags = facet_json(idx.tags, tag_n, idx.ntags);
+    if (!out->ids || !out->categories || !out->tags) {
+        search_index_result_cleanup(out);
+        return -1;
+    }
+    for (size_t k = 0; k < count; k++) memcpy(out->ids[k], idx.e[page[k]]->id, sizeof out->ids[k]);
+    out->nids = count;
+    return 0;
+}
+
+/* The cached result for key at the current generation, or NULL. Caller
+ * holds cache_lock. */
+static struct rcached *rcache_find(const char *key)
+{
+    for (size_t k = 0; k < SEARCH_CACHE_RESULTS; k++) {
+        struct rcached *c = &rcache[k];
+        if (c->gen == idx.gen && c->ncats == idx.ncats && c->ntags == idx.ntags &&
+            strcmp(c->key, key) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Answers from the result cache: 1 when it did, 0 when not kept (or OOM).
+ * The page and the counts are copied under the lock, the JSON built after. */
+static int rcache_answer(const char *key, size_t from, size_t limit,
+                         struct search_index_result *out)
+{
+    uint32_t page[PAGE_SIZE_MAX];
+    long *counts = malloc((idx.ncats + idx.ntags + 1) * sizeof *counts);
+    long total = 0;
+    size_t count = 0;
+    bool hit = false;
+    if (!counts || limit > PAGE_SIZE_MAX) {
+        free(counts);
+        return 0;
+    }
+    pthread_mutex_lock(&cache_lock);
+    struct rcached *c = rcache_find(key);
+    if (c) {
+        total = c->total;
+        count = page_count(total, from, limit);
+        hit = !count || from + count <= c->ntop; /* else deeper than kept */
+    }
+    if (hit) {
+        c->used = ++cache_tick;
+        if (count) memcpy(page, c->top + from, count * sizeof *page);
+        memcpy(counts, c->counts, (idx.ncats + idx.ntags) * sizeof *counts);
+    }
+    pthread_mutex_unlock(&cache_lock);
+    int rc = hit && fill_result(out, total, page, count, counts, counts + idx.ncats) == 0;
+    free(counts);
+    return rc;
+}
+
+/* Keeps a result (takes key; nothing on OOM). */
+static void rcache_put(char *key, long total, const uint32_t *top, size_t ntop, const long *cat_n,
+                       const long *tag_n)
+{
+    uint32_t *t = malloc((ntop ? ntop : 1) * sizeof *t);
+    long *counts = malloc((idx.ncats + idx.ntags + 1) * sizeof *counts);
+    if (!t || !counts) {
+        free(key);
+        free(t);
+        free(counts);
+        return;
+    }
+    memcpy(t, top, ntop * sizeof *t);
+    memcpy(counts, cat_n, idx.ncats * sizeof *counts);
+    memcpy(counts + idx.ncats, tag_n, idx.ntags * sizeof *counts);
+    pthread_mutex_lock(&cache_lock);
+    struct rcached *slot = rcache_find(key); /* a shallower copy: replace it */
+    for (size_t k = 0; !slot && k < SEARCH_CACHE_RESULTS; k++) {
+        struct rcached *c = &rcache[k];
+        if (c->gen != idx.gen) {
+            slot = c;
+            break;
+        }
+    }
+    if (!slot) {
+        slot = &rcache[0];
+        for (size_t k = 1; k < SEARCH_CACHE_RESULTS; k++)
+            if (rcache[k].used < slot->used) slot = &rcache[k];
+    }
+    rcached_free(slot);
+    *slot =
+        (struct rcached){idx.gen, ++cache_tick, key, total, t, ntop, counts, idx.ncats, idx.ntags};
     pthread_mutex_unlock(&cache_lock);
 }
 
@@ -849,6 +1005,8 @@ static int run_query(const struct search_index_request *rq, struct search_index_
     long *cat_n = NULL, *tag_n = NULL;
     struct by_updated *heap = NULL;
     size_t nheap = 0;
+    uint32_t *top = NULL;
+    char *key = NULL;
     int32_t want_tags[CATALOG_TAG_FILTERS_MAX];
     size_t n = idx.n, nw = idx.nw, nm = 0;
     int rc = -1;
@@ -863,9 +1021,16 @@ static int run_query(const struct search_index_request *rq, struct search_index_
         want_tags[t] = lookup(idx.tags, idx.ntags, rq->tags[t]);
         if (want_tags[t] < 0) none = true;
     }
-    /* Only the first `need` entries in order can be on the page. */
+    /* Only the first `need` entries in order can be on the page; at least
+     * SEARCH_CACHE_TOP are kept for the next pages from the result cache. */
     size_t from = rq->offset < 0 ? 0 : (size_t)rq->offset;
+    key = result_key(rq);
+    if (key && rcache_answer(key, from, (size_t)rq->limit, out)) {
+        free(key);
+        return 0;
+    }
     size_t need = from < n ? from + (size_t)rq->limit : 0;
+    if (need < SEARCH_CACHE_TOP) need = SEARCH_CACHE_TOP;
     if (need > n) need = n;
     match = malloc((nw ? nw : 1) * 2 * sizeof *match);
     cat_n = calloc(idx.ncats ? idx.ncats : 1, sizeof *cat_n);
@@ -923,31 +1088,27 @@ static int run_query(const struct search_index_request *rq, struct search_index_
             bcount[r]++;
         }
     }
-    out->total = (long)nm;
-    size_t count = from < nm ? nm - from : 0;
-    if (count > (size_t)rq->limit) count = (size_t)rq->limit;
-    out->ids = calloc(count ? count : 1, sizeof *out->ids);
-    out->categories = facet_json(idx.cats, cat_n, idx.ncats);
-    out->tags = facet_json(idx.tags, tag_n, idx.ntags);
-    if (!out->ids || !out->categories || !out->tags) {
-        search_index_result_cleanup(out);
-        goto out;
+    /* The first min(need, nm) entries in order. */
+    size_t ntop = nm < need ? nm : need;
+    top = malloc((ntop ? ntop : 1) * sizeof *top);
+    if (!top) goto out;
+    if (rq->by_updated) {
+        qsort(heap, nheap, sizeof *heap, updated_cmp);
+        for (size_t k = 0; k < ntop; k++) top[k] = heap[k].i;
+    } else {
+        size_t k = 0;
+        for (int r = 0; r <= SEARCH_RANK_OTHER && k < ntop; r++)
+            for (size_t j = 0; j < bcount[r] && j < need && k < ntop; j++) top[k++] = bucket[r][j];
     }
-    if (rq->by_updated) qsort(heap, nheap, sizeof *heap, updated_cmp);
-    for (size_t k = 0; k < count; k++) {
-        size_t pos = from + k, i;
-        if (rq->by_updated) {
-            i = heap[pos].i;
-        } else {
-            int r = 0;
-            while (pos >= bcount[r]) pos -= bcount[r++];
-            i = bucket[r][pos];
-        }
-        memcpy(out->ids[k], idx.e[i]->id, sizeof out->ids[k]);
-    }
-    out->nids = count;
+    size_t count = page_count((long)nm, from, (size_t)rq->limit);
+    if (fill_result(out, (long)nm, count ? top + from : top, count, cat_n, tag_n) != 0) goto out;
+    /* Deep pages are answered but not kept (bounded memory). */
+    if (key && ntop <= 10 * SEARCH_CACHE_TOP) rcache_put(key, (long)nm, top, ntop, cat_n, tag_n);
+    key = NULL;
     rc = 0;
 out:
+    free(key);
+    free(top);
     free(match);
     for (int r = 0; r <= SEARCH_RANK_OTHER; r++) free(bucket[r]);
     free(cat_n);

@@ -68,6 +68,8 @@
 #define SEARCH_WORDS_MAX 16
 #define CATALOG_TAG_FILTERS_MAX 8 /* tag= filters in one catalog query */
 #define SEARCH_CACHE_QUERIES 64   /* query texts whose exact matches the index keeps */
+#define SEARCH_CACHE_RESULTS 64   /* search results (total, facets, first entries) kept */
+#define SEARCH_CACHE_TOP 100      /* entries in order kept per cached result */
 
 /* Gateways */
 #define GATEWAY_HOSTNAME_MAX 253
