@@ -141,30 +141,45 @@ static void entry_free(struct entry *e)
     free(e);
 }
 
-static bool is_ws(unsigned char c)
+/* search_is_space (ASCII whitespace), inlined for the signature loop. */
+static inline bool is_ws(unsigned char c)
 {
-    return search_is_space(c);
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+_Static_assert(SIG_BITS == 4096, "gram hashes are 12 bits");
+
+/* A gram of n (1..3) bytes packed with its length, multiplicatively hashed
+ * to 12 bits (cheap enough to run three times per byte of every text). */
+static inline uint32_t gram_bits(uint32_t packed)
+{
+    return (packed * 0x9E3779B1u) >> 20;
 }
 
 static uint32_t gram_hash(const unsigned char *p, size_t n)
 {
-    uint32_t h = 2166136261u ^ (uint32_t)n;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
-    h ^= h >> 15;
-    h *= 0x2c1b3c6du;
-    h ^= h >> 12;
-    return h % SIG_BITS;
+    uint32_t v = (uint32_t)n << 24;
+    for (size_t i = 0; i < n; i++) v |= (uint32_t)p[i] << (8 * i);
+    return gram_bits(v);
 }
 
 static void sig_build(struct entry *e)
 {
     const unsigned char *t = (const unsigned char *)e->text;
-    for (size_t i = 0; i < e->text_len; i++) {
-        for (size_t n = 1; n <= 3 && i + n <= e->text_len; n++) {
-            if (is_ws(t[i + n - 1])) break;
-            uint32_t b = gram_hash(t + i, n);
-            e->sig[b >> 6] |= (uint64_t)1 << (b & 63);
-        }
+    size_t len = e->text_len;
+    for (size_t i = 0; i < len; i++) {
+        if (is_ws(t[i])) continue;
+        uint32_t v = t[i];
+        uint32_t b = gram_bits(v | 1u << 24);
+        e->sig[b >> 6] |= (uint64_t)1 << (b & 63);
+        if (i + 1 >= len || is_ws(t[i + 1])) continue;
+        v |= (uint32_t)t[i + 1] << 8;
+        b = gram_bits(v | 2u << 24);
+        e->sig[b >> 6] |= (uint64_t)1 << (b & 63);
+        if (i + 2 >= len || is_ws(t[i + 2])) continue;
+        v |= (uint32_t)t[i + 2] << 16;
+        b = gram_bits(v | 3u << 24);
+        e->sig[b >> 6] |= (uint64_t)1 << (b & 63);
     }
 }
 
@@ -373,6 +388,7 @@ static int index_rebuild(struct index *x)
     struct index c; /* the new compact part */
     struct counter cat_map, tag_map;
     uint32_t *newpos = NULL; /* previous position → new one */
+    uint64_t *acc = NULL;    /* one slice word per signature bit */
     int rc = -1;
     memset(&c, 0, sizeof c);
     memset(&cat_map, 0, sizeof cat_map);
@@ -389,8 +405,9 @@ static int index_rebuild(struct index *x)
     c.tag_ids = calloc(ntag_ids ? ntag_ids : 1, sizeof *c.tag_ids);
     c.slices = calloc((size_t)SIG_BITS * (c.nw ? c.nw : 1), sizeof *c.slices);
     newpos = malloc((x->built_n ? x->built_n : 1) * sizeof *newpos);
-    if (!c.hot || !c.arena || !c.tag_ids || !c.slices || !newpos || !counter_init(&cat_map, 16) ||
-        !counter_init(&tag_map, 64))
+    acc = calloc(SIG_BITS, sizeof *acc);
+    if (!c.hot || !c.arena || !c.tag_ids || !c.slices || !newpos || !acc ||
+        !counter_init(&cat_map, 16) || !counter_init(&tag_map, 64))
         goto out;
     for (size_t p = 0; p < x->built_n; p++) newpos[p] = POS_NEW;
     for (size_t i = 0; i < x->n; i++)
@@ -427,13 +444,27 @@ static int index_rebuild(struct index *x)
         }
         h->updated_at = e->updated_at;
         h->internal = e->internal;
-        for (size_t w = 0; e->sig && w < SIG_WORDS; w++) {
-            uint64_t bits = e->sig[w];
-            while (bits) {
-                size_t b = w * 64 + (size_t)__builtin_ctzll(bits);
-                bits &= bits - 1;
-                c.slices[b * c.nw + i / 64] |= (uint64_t)1 << (i % 64);
+    }
+    /* New entries' signatures, 64 entries (one slice word) at a time: the
+     * bits are gathered in acc (32 KB, cache-resident) and each slice word
+     * written once, instead of one scattered write per set bit (at 100,000
+     * APIs, 70 million writes across 50 MB made a full load take seconds). */
+    for (size_t w = 0; w < c.nw; w++) {
+        bool any = false;
+        for (size_t j = 0; j < 64 && w * 64 + j < x->n; j++) {
+            const struct entry *e = x->e[w * 64 + j];
+            for (size_t sw = 0; e->sig && sw < SIG_WORDS; sw++) {
+                uint64_t bits = e->sig[sw];
+                any = any || bits;
+                while (bits) {
+                    acc[sw * 64 + (size_t)__builtin_ctzll(bits)] |= (uint64_t)1 << j;
+                    bits &= bits - 1;
+                }
             }
+        }
+        for (size_t b = 0; any && b < SIG_BITS; b++) {
+            c.slices[b * c.nw + w] |= acc[b];
+            acc[b] = 0;
         }
     }
     /* Kept entries' signature bits, slice by slice. */
@@ -481,6 +512,7 @@ static int index_rebuild(struct index *x)
     rc = 0;
 out:
     free(newpos);
+    free(acc);
     compact_free(&c);
     counter_cleanup(&cat_map);
     counter_cleanup(&tag_map);
