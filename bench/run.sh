@@ -14,6 +14,9 @@
 #   BENCH_SECONDS (10)   duration of each wrk run
 #   BENCH_CONNECTIONS (32), BENCH_THREADS (2)   wrk settings
 #   UI_DIST (ui/dist)    the UI directory the binary embeds (for nginx)
+#   BENCH_ONLY ("")      e.g. "catalog shutdown": run only these scripts; the
+#                        others' rows come from their last results files
+#                        (each detail file says when it was generated)
 # Only 127.0.0.1 is used; durations are bounded.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,8 +32,13 @@ done
 
 mkdir -p "$BENCH_RESULTS"
 failed=()
+only=" ${BENCH_ONLY:-} "
 for s in "${scripts[@]}"; do
   name=$(basename "$s" .sh)
+  if [ -n "${BENCH_ONLY:-}" ] && [[ "$only" != *" $name "* ]]; then
+    [ -f "$BENCH_RESULTS/$name.summary" ] || node "$here/lib/summarize.mjs" "$BENCH_RESULTS" "$name"
+    continue
+  fi
   rm -f "$BENCH_RESULTS/$name.summary"
   echo "bench: running $name" >&2
   if ! bash "$s"; then failed+=("$name"); fi

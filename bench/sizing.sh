@@ -98,7 +98,7 @@ echo "bench: sizing baseline RSS $(mb "$base") MB" >&2
 api_rows=""
 gw_rows=""
 # Marginal MB per 1,000 between this size and the previous one ("—" first).
-slope() { [ -z "$3" ] && { echo "—"; return; }; awk -v a="$1" -v b="$2" -v n="$3" -v m="$4" 'BEGIN{printf "%.2f", (a-b)/1024/((n-m)/1000)}'; }
+slope() { [ -z "$3" ] && { echo "—"; return; }; awk -v a="$1" -v b="$2" -v n="$3" -v m="$4" 'BEGIN{v=(a-b)/1024/((n-m)/1000); if (v < 0.005 && v > -0.005) v=0; printf "%.2f", v}'; }
 prev_n=""; prev_rss=""
 for n in $SIZES; do
   echo "bench: sizing $n APIs" >&2
