@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Instruction counts (valgrind --tool=callgrind) per request of any path,
-# counted inside civetweb's request callback (dispatch) after warm-up
-# requests: machine load does not disturb them, unlike wrk figures.
+# counted inside civetweb's request callback (dispatch; CALLGRIND_FN names
+# another function) after 40 warm-up requests per label (every worker
+# thread's database connection is then open): machine load does not
+# disturb them, unlike wrk figures.
 #   bash bench/lib/callgrind-http.sh <portico.yaml> <label>=<path>[|<header>] ...
 # The config's server.listen must name a fixed port. Prints
 # "label instructions-per-request". CALLGRIND_REQUESTS (20) per label;
@@ -14,7 +16,7 @@ port=$(awk -F: '/listen:/{print $3}' "$conf")
 out=$(mktemp -d /tmp/portico-cg.XXXXXX)
 # CALLGRIND_WHOLE=1 counts the whole process (civetweb's parsing and
 # writing too) over one keep-alive connection per label.
-collect=(--toggle-collect=dispatch)
+collect=(--toggle-collect="${CALLGRIND_FN:-dispatch}")
 [ "${CALLGRIND_WHOLE:-0}" = 1 ] && collect=()
 valgrind --tool=callgrind --callgrind-out-file="$out/cg.%p" "${collect[@]}" \
   "$root/build/portico" serve --config "$conf" 2>"$out/stderr" &
