@@ -19,6 +19,7 @@
 
 #include "portico/apikeys.h"
 #include "portico/config.h"
+#include "portico/cookie.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
 #include "portico/http.h"
@@ -89,18 +90,19 @@ int auth_resolve(struct req *r)
     memset(p, 0, sizeof *p);
 
     /* 1. Session cookie. */
-    const char *cookies = http_header(r, "Cookie");
-    if (cookies) {
-        char token[256];
-        int n = mg_get_cookie(cookies, session_cookie_name(), token, sizeof token);
-        if (n >= 0 || n == -2 || n == -3) {
-            if (n <= 0) return http_send_unauthorized(r, true, "the session cookie is invalid");
-            int rc = session_lookup(token, p);
-            if (rc == 0) return 0;
-            memset(p, 0, sizeof *p);
-            if (rc < 0) return http_send_db_error(r, -rc);
-            return http_send_unauthorized(r, true, "the session has expired or was signed out");
-        }
+    char ctoken[256];
+    enum cookie_result cr =
+        cookie_get(http_header(r, "Cookie"), session_cookie_name(), ctoken, sizeof ctoken);
+    if (cr == COOKIE_CONFLICT)
+        return http_send_unauthorized(r, true, "more than one session cookie was sent");
+    if (cr != COOKIE_ABSENT) {
+        if (cr != COOKIE_FOUND || !ctoken[0])
+            return http_send_unauthorized(r, true, "the session cookie is invalid");
+        int rc = session_lookup(ctoken, p);
+        if (rc == 0) return 0;
+        memset(p, 0, sizeof *p);
+        if (rc < 0) return http_send_db_error(r, -rc);
+        return http_send_unauthorized(r, true, "the session has expired or was signed out");
     }
 
     /* 2. X-API-Key. */
@@ -141,7 +143,7 @@ int auth_gateway(struct req *r)
     if (!key) return http_send_unauthorized(r, false, "X-Gateway-Key is required");
     bool ok = false;
     /* Compare against every key, in constant time, without an early exit. */
-    for (int i = 0; i < gateway_key_count; i++) ok |= crypto_streq(key, gateway_keys[i]);
+    for (int i = 0; i < gateway_key_count; i++) ok |= crypto_secret_eq(key, gateway_keys[i]);
     if (!ok) return http_send_unauthorized(r, true, "the gateway key is invalid");
     memset(&r->principal, 0, sizeof r->principal);
     r->principal.type = AUTH_GATEWAY;
@@ -168,7 +170,7 @@ int auth_check_csrf(struct req *r)
                                "the Origin header does not match server.public_url");
     if (session && !(flags & ROUTE_CSRF_EXEMPT)) {
         const char *t = http_header(r, "X-CSRF-Token");
-        if (!t || !crypto_streq(t, r->principal.csrf_token))
+        if (!t || !crypto_secret_eq(t, r->principal.csrf_token))
             return http_send_error(r, 403, "csrf_failed",
                                    "X-CSRF-Token is missing or wrong (get it from /v1/whoami)");
     }

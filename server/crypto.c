@@ -1,10 +1,12 @@
 /*
  * crypto.c — random bytes, hashes, MACs, constant-time compares, UUIDs and
- * base64url on OpenSSL 3. Threading: stateless, safe from any thread.
+ * base64url on OpenSSL 3. Threading: safe from any thread; the only state is
+ * the random key of crypto_secret_eq, made once under pthread_once.
  */
 #include "portico/crypto.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -66,6 +68,25 @@ bool crypto_streq(const char *a, const char *b)
 {
     if (!a || !b) return false;
     return crypto_equal(a, strlen(a), b, strlen(b));
+}
+
+static unsigned char secret_eq_key[CRYPTO_SHA256_LEN];
+static pthread_once_t secret_eq_once = PTHREAD_ONCE_INIT;
+
+static void secret_eq_init(void)
+{
+    if (crypto_random(secret_eq_key, sizeof secret_eq_key) != 0)
+        crypto_sha256("portico-secret-eq", 17, secret_eq_key); /* still fixed-size */
+}
+
+bool crypto_secret_eq(const char *presented, const char *expected)
+{
+    if (!presented || !expected) return false;
+    pthread_once(&secret_eq_once, secret_eq_init);
+    unsigned char a[CRYPTO_SHA256_LEN], b[CRYPTO_SHA256_LEN];
+    crypto_hmac_sha256(secret_eq_key, sizeof secret_eq_key, presented, strlen(presented), a);
+    crypto_hmac_sha256(secret_eq_key, sizeof secret_eq_key, expected, strlen(expected), b);
+    return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
 int crypto_uuid(char out[CRYPTO_UUID_LEN + 1])

@@ -45,6 +45,7 @@
 
 #include "portico/audit.h"
 #include "portico/config.h"
+#include "portico/cookie.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
 #include "portico/http.h"
@@ -1177,7 +1178,7 @@ int oidc_handle_callback(struct req *r)
 
     const char *cookies = http_header(r, "Cookie");
     char value[OIDC_COOKIE_MAX];
-    if (!cookies || mg_get_cookie(cookies, OIDC_COOKIE, value, sizeof value) <= 0) {
+    if (!cookies || cookie_get(cookies, OIDC_COOKIE, value, sizeof value) != COOKIE_FOUND) {
         rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
                            "The sign-in cookie is missing. It expires after 10 minutes, and your "
                            "browser must accept cookies from Portico. Start again.",
@@ -1196,7 +1197,7 @@ int oidc_handle_callback(struct req *r)
     }
     char state[256];
     int sn = http_query_param(r, "state", 0, state, sizeof state);
-    if (sn <= 0 || !crypto_streq(state, f.state)) {
+    if (sn <= 0 || !crypto_secret_eq(state, f.state)) {
         rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
                            "The state returned by the provider does not match this browser's "
                            "sign-in (state mismatch). Start again.",

@@ -29,6 +29,7 @@
 #include "portico/audit.h"
 #include "portico/auth.h"
 #include "portico/config.h"
+#include "portico/cookie.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
 #include "portico/http.h"
@@ -270,7 +271,8 @@ static void drop_cookie_session(struct req *r)
     opts_from_config(&o);
     char token[256], hash[CRYPTO_SHA256_HEX_LEN + 1];
     if (!cookies || !secret_usable(&o)) return;
-    if (mg_get_cookie(cookies, cookie_name_for(o.secure), token, sizeof token) <= 0) return;
+    if (cookie_get(cookies, cookie_name_for(o.secure), token, sizeof token) != COOKIE_FOUND)
+        return;
     if (!token_well_formed(token)) return;
     token_hash(o.secret, token, hash);
     db_exec(db_thread(), SQL_DELETE, DB_ARGS(DBP_TEXT(hash)), NULL);

@@ -31,6 +31,12 @@ void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t
 bool crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Constant-time equality of two NUL-terminated strings; NULL never equals. */
 bool crypto_streq(const char *a, const char *b);
+/* Equality of two secrets that leaks neither their lengths nor where they
+ * differ: both are reduced to HMAC-SHA-256 digests under a per-process random
+ * key and the fixed-size digests are compared in constant time. Use it for
+ * every presented secret (gateway keys, metrics token, CSRF token). NULL
+ * never equals. */
+bool crypto_secret_eq(const char *presented, const char *expected);
 /* A random (v4) lowercase UUID into out (>= 37 bytes); 0 on success. */
 int crypto_uuid(char out[CRYPTO_UUID_LEN + 1]);
 /* True when s is a lowercase or uppercase canonical UUID. */
