@@ -247,6 +247,8 @@ int apikeys_lookup(const char *key, struct principal *p)
         snprintf(p->subject, sizeof p->subject, "apikey:%s", found->name);
         util_copy(p->name, sizeof p->name, found->name);
         util_copy(p->tenant_id, sizeof p->tenant_id, found->tenant);
+        util_copy(p->file_key_sha256, sizeof p->file_key_sha256, found->sha256);
+        p->file_key = true;
         return 0;
     }
     char prefix[16];
@@ -279,12 +281,37 @@ int apikeys_lookup(const char *key, struct principal *p)
     return rc;
 }
 
+void apikeys_file_key_ref(const char *secret, const char *sha256_hex,
+                          char out[CRYPTO_SHA256_HEX_LEN + 1])
+{
+    crypto_hmac_sha256_hex(secret, strlen(secret), sha256_hex, strlen(sha256_hex), out);
+}
+
+bool apikeys_file_key_current(const char *name, const char *role, const char *tenant,
+                              const char *secret, const char *ref)
+{
+    if (!name || !role || !tenant || !secret || !ref || !ref[0]) return false;
+    enum role want = rbac_role_parse(role);
+    bool ok = false;
+    for (size_t i = 0; i < file_key_count; i++) {
+        const struct file_key *k = &file_keys[i];
+        if (strcmp(k->name, name) != 0 || k->role != want || strcmp(k->tenant, tenant) != 0)
+            continue;
+        char mine[CRYPTO_SHA256_HEX_LEN + 1];
+        apikeys_file_key_ref(secret, k->sha256, mine);
+        ok |= crypto_streq(mine, ref);
+    }
+    return ok;
+}
+
 /* ---- creation ----------------------------------------------------------- */
 
 #define KEY_ID_CHARS 8
 #define KEY_SECRET_BYTES 32 /* 256-bit secrets */
 #define KEY_CREATE_TRIES 4  /* retries when the random id collides */
 
+static const char SQL_NAME_TAKEN[] =
+    "SELECT 1 FROM api_keys WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL";
 static const char SQL_INSERT[] =
     "INSERT INTO api_keys (id, name, prefix, key_hash, role, tenant_id, created_by, created_at, "
     "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -331,6 +358,21 @@ int apikeys_mint(const char *tag, char key_out[APIKEYS_KEY_MAX],
     return 0;
 }
 
+/* 1 when an active key (or a keys-file key) of tenant already has this name,
+ * 0 when not, or a negated db_err. */
+static int name_taken(struct db *db, const char *tenant, const char *name)
+{
+    for (size_t i = 0; i < file_key_count; i++)
+        if (strcmp(file_keys[i].name, name) == 0 && strcmp(file_keys[i].tenant, tenant) == 0)
+            return 1;
+    struct db_result *res = NULL;
+    enum db_err e = db_query(db, SQL_NAME_TAKEN, DB_ARGS(DBP_TEXT(tenant), DBP_TEXT(name)), &res);
+    if (e != DB_OK) return -(int)e;
+    int taken = db_rows(res) > 0;
+    db_result_free(res);
+    return taken;
+}
+
 int apikeys_create(const char *name, const char *role, const char *tenant, long long expires_at_ms,
                    const char *created_by, char *key_out, char *id_out)
 {
@@ -341,6 +383,8 @@ int apikeys_create(const char *name, const char *role, const char *tenant, long 
 
     struct db *db = db_thread();
     enum db_err e = DB_ERR_INTERNAL;
+    int taken = name_taken(db, tenant, name);
+    if (taken != 0) return taken > 0 ? APIKEYS_NAME_TAKEN : -taken;
     for (int attempt = 0; attempt < KEY_CREATE_TRIES; attempt++) {
         char id[CRYPTO_UUID_LEN + 1], prefix[APIKEYS_PREFIX_MAX], key[APIKEYS_KEY_MAX];
         char hash[CRYPTO_SHA256_HEX_LEN + 1];
@@ -358,6 +402,7 @@ int apikeys_create(const char *name, const char *role, const char *tenant, long 
             return DB_OK;
         }
         if (e != DB_ERR_CONSTRAINT) break; /* only an id collision is worth a retry */
+        if (name_taken(db, tenant, name) > 0) return APIKEYS_NAME_TAKEN; /* lost a race */
     }
     return (int)e;
 }
@@ -369,12 +414,17 @@ int apikeys_create(const char *name, const char *role, const char *tenant, long 
     "revoked_at"
 
 static const char SQL_GET[] = "SELECT " KEY_COLS " FROM api_keys WHERE id = $1";
-static const char SQL_LIST_ALL[] =
-    "SELECT " KEY_COLS " FROM api_keys ORDER BY created_at DESC, id LIMIT $1 OFFSET $2";
-static const char SQL_COUNT_ALL[] = "SELECT COUNT(*) FROM api_keys";
-static const char SQL_LIST_TENANT[] = "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = $1 "
-                                      "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3";
-static const char SQL_COUNT_TENANT[] = "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1";
+/* A caller sees only keys whose role it could mint ($1..$4: those role
+ * names, unused slots ''), and only its own tenant's unless cross-tenant. */
+#define KEY_ROLES "role IN ($1, $2, $3, $4)"
+static const char SQL_LIST_ALL[] = "SELECT " KEY_COLS " FROM api_keys WHERE " KEY_ROLES
+                                   " ORDER BY created_at DESC, id LIMIT $5 OFFSET $6";
+static const char SQL_COUNT_ALL[] = "SELECT COUNT(*) FROM api_keys WHERE " KEY_ROLES;
+static const char SQL_LIST_TENANT[] = "SELECT " KEY_COLS " FROM api_keys WHERE " KEY_ROLES
+                                      " AND tenant_id = $5 "
+                                      "ORDER BY created_at DESC, id LIMIT $6 OFFSET $7";
+static const char SQL_COUNT_TENANT[] =
+    "SELECT COUNT(*) FROM api_keys WHERE " KEY_ROLES " AND tenant_id = $5";
 static const char SQL_REVOKE[] =
     "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
 static const char SQL_DELETE_KEY_SESSIONS[] = "DELETE FROM sessions WHERE key_id = $1";
@@ -409,6 +459,22 @@ static bool all_tenants(const struct req *r)
     return rbac_allows(r->principal.role, PERM_ALL_TENANTS);
 }
 
+#define KEY_ROLE_SLOTS 4
+
+/* The role names the caller may mint, padded with "" to KEY_ROLE_SLOTS. */
+static void mintable_roles(const struct req *r, const char *names[KEY_ROLE_SLOTS])
+{
+    int n = rbac_roles_within(r->principal.role, names, KEY_ROLE_SLOTS);
+    for (int i = n; i < KEY_ROLE_SLOTS; i++) names[i] = "";
+}
+
+/* True when the caller may see and revoke a key of this role and tenant. */
+static bool key_manageable(const struct req *r, const char *role, const char *tenant)
+{
+    if (!rbac_role_within(rbac_role_parse(role), r->principal.role)) return false;
+    return all_tenants(r) || strcmp(tenant, r->principal.tenant_id) == 0;
+}
+
 int apikeys_handle_list(struct req *r)
 {
     long page, page_size;
@@ -418,15 +484,19 @@ int apikeys_handle_list(struct req *r)
     cJSON *out = NULL;
     enum db_err e;
     int64_t offset = (int64_t)(page - 1) * page_size;
+    const char *ro[KEY_ROLE_SLOTS];
+    mintable_roles(r, ro);
+#define RO DBP_TEXT(ro[0]), DBP_TEXT(ro[1]), DBP_TEXT(ro[2]), DBP_TEXT(ro[3])
     if (all_tenants(r)) {
-        e = db_query(db, SQL_LIST_ALL, DB_ARGS(DBP_INT(page_size), DBP_INT(offset)), &rows);
-        if (e == DB_OK) e = db_query(db, SQL_COUNT_ALL, DB_NOARGS, &count);
+        e = db_query(db, SQL_LIST_ALL, DB_ARGS(RO, DBP_INT(page_size), DBP_INT(offset)), &rows);
+        if (e == DB_OK) e = db_query(db, SQL_COUNT_ALL, DB_ARGS(RO), &count);
     } else {
         const char *t = r->principal.tenant_id;
-        e = db_query(db, SQL_LIST_TENANT, DB_ARGS(DBP_TEXT(t), DBP_INT(page_size), DBP_INT(offset)),
-                     &rows);
-        if (e == DB_OK) e = db_query(db, SQL_COUNT_TENANT, DB_ARGS(DBP_TEXT(t)), &count);
+        e = db_query(db, SQL_LIST_TENANT,
+                     DB_ARGS(RO, DBP_TEXT(t), DBP_INT(page_size), DBP_INT(offset)), &rows);
+        if (e == DB_OK) e = db_query(db, SQL_COUNT_TENANT, DB_ARGS(RO, DBP_TEXT(t)), &count);
     }
+#undef RO
     int rc;
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
@@ -486,13 +556,17 @@ int apikeys_handle_create(struct req *r)
     int rc = parse_create(r, body, &name, &role, &tenant, &expires_ms);
     if (rc) goto out;
 
-    /* Only a cross-tenant admin may mint cpi-admin keys or keys elsewhere. */
+    /* Roles are permission sets, not a ladder: a key may carry only
+     * permissions its creator has (a tenant-admin cannot mint devops, which
+     * has gateway maintenance). Only a cross-tenant admin mints elsewhere. */
+    if (!rbac_role_within(rbac_role_parse(role), r->principal.role)) {
+        rc = http_send_error(r, 403, "forbidden",
+                             "your role (%s) may not create %s keys: that role has permissions "
+                             "yours does not",
+                             rbac_role_name(r->principal.role), role);
+        goto out;
+    }
     if (!all_tenants(r)) {
-        if (rbac_role_parse(role) == ROLE_CPI_ADMIN) {
-            rc = http_send_error(r, 403, "forbidden", "your role (%s) may not create %s keys",
-                                 rbac_role_name(r->principal.role), role);
-            goto out;
-        }
         if (tenant && strcmp(tenant, r->principal.tenant_id) != 0) {
             rc = http_send_error(r, 403, "forbidden",
                                  "your role (%s) may create keys only for tenant %s",
@@ -504,6 +578,11 @@ int apikeys_handle_create(struct req *r)
 
     char key[128], id[CRYPTO_UUID_LEN + 1];
     int e = apikeys_create(name, role, tenant, expires_ms, r->principal.subject, key, id);
+    if (e == APIKEYS_NAME_TAKEN) {
+        rc = http_send_error(r, 409, "name_taken",
+                             "name: tenant %s already has an active API key with this name", tenant);
+        goto out;
+    }
     if (e < 0) {
         rc = http_send_error(r, 400, "invalid_field", "name or tenant_id is not valid");
         goto out;
@@ -544,9 +623,9 @@ int apikeys_handle_delete(struct req *r)
         rc = http_send_db_error(r, e);
         goto out;
     }
-    /* Another tenant's key answers like a missing one: no existence oracle. */
-    if (db_rows(res) != 1 ||
-        (!all_tenants(r) && strcmp(db_get(res, 0, 4), r->principal.tenant_id) != 0)) {
+    /* Another tenant's key, or one of a role the caller could not mint,
+     * answers like a missing one: no existence oracle. */
+    if (db_rows(res) != 1 || !key_manageable(r, db_get(res, 0, 3), db_get(res, 0, 4))) {
         rc = http_send_error(r, 404, "not_found", "no such API key");
         goto out;
     }

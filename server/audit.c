@@ -89,7 +89,7 @@ static const char SQL_LIST_COLUMNS[] =
     " WHERE 1 = 1";
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM audit_events WHERE 1 = 1";
 /* WHERE fragments: each '?' becomes the next $N (values are always bound). */
-static const char SQL_F_TENANT[] = " AND tenant_id = ?";
+static const char SQL_F_TENANT[] = " AND tenant_id = ? AND (role IS NULL OR role <> ?)";
 static const char SQL_F_KIND[] = " AND kind = ?";
 static const char SQL_F_PRINCIPAL[] = " AND principal = ?";
 static const char SQL_F_METHOD[] = " AND method = ?";
@@ -349,7 +349,9 @@ static struct audit_event *event_from(const struct req *r, const char *kind)
     redact_query(r->query, ev->query, sizeof ev->query);
     copy_clean(ev->auth_type, sizeof ev->auth_type, auth_type_name(p->type));
     if (p->type != AUTH_NONE) {
-        copy_clean(ev->principal, sizeof ev->principal, p->subject);
+        char who[sizeof ev->principal];
+        auth_audit_principal(p, who, sizeof who);
+        copy_clean(ev->principal, sizeof ev->principal, who);
         copy_clean(ev->tenant_id, sizeof ev->tenant_id, p->tenant_id);
         if (p->role != ROLE_NONE) copy_clean(ev->role, sizeof ev->role, rbac_role_name(p->role));
     }
@@ -752,8 +754,11 @@ static int where_build(struct where *w, const char *base, const struct req *r,
     memset(w, 0, sizeof *w);
     strbuf_init(&w->sql, 4096);
     strbuf_puts(&w->sql, base);
+    /* A tenant-scoped reader sees its tenant's records and never a
+     * cross-tenant admin's activity, even one recorded under its tenant. */
     if (!(rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS))
-        WHERE_ADD(w, SQL_F_TENANT, DBP_TEXT(r->principal.tenant_id));
+        WHERE_ADD(w, SQL_F_TENANT, DBP_TEXT(r->principal.tenant_id),
+                  DBP_TEXT(rbac_role_name(ROLE_CPI_ADMIN)));
     if (f->kind[0]) WHERE_ADD(w, SQL_F_KIND, DBP_TEXT(f->kind));
     if (f->principal[0]) WHERE_ADD(w, SQL_F_PRINCIPAL, DBP_TEXT(f->principal));
     if (f->method[0]) WHERE_ADD(w, SQL_F_METHOD, DBP_TEXT(f->method));

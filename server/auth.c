@@ -177,6 +177,27 @@ int auth_check_csrf(struct req *r)
     return 0;
 }
 
+void auth_audit_principal(const struct principal *p, char *out, size_t n)
+{
+    bool key = p->type == AUTH_API_KEY || (p->type == AUTH_SESSION && (p->key_id[0] || p->file_key));
+    if (!key) {
+        util_copy(out, n, p->subject);
+        return;
+    }
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, " [%s]", p->key_id[0] ? p->key_id : "keys-file");
+    size_t sl = strlen(suffix), keep = strlen(p->subject);
+    if (n <= sl) {
+        if (n) out[0] = '\0';
+        return;
+    }
+    /* A long name is cut (never the id), on a UTF-8 character boundary. */
+    if (keep > n - sl - 1) keep = n - sl - 1;
+    while (keep > 0 && ((unsigned char)p->subject[keep] & 0xc0) == 0x80) keep--;
+    memcpy(out, p->subject, keep);
+    memcpy(out + keep, suffix, sl + 1);
+}
+
 const char *auth_type_name(enum auth_type t)
 {
     switch (t) {

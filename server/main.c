@@ -250,7 +250,9 @@ static int cmd_apikey(int argc, char **argv)
             rc = 0;
         } else {
             fprintf(stderr, "portico apikey create: %s\n",
-                    e < 0 ? "invalid name or tenant" : db_err_name((enum db_err)e));
+                    e == APIKEYS_NAME_TAKEN ? "the tenant already has an active key with this name"
+                    : e < 0                    ? "invalid name or tenant"
+                                               : db_err_name((enum db_err)e));
         }
     }
     db_shutdown();

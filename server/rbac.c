@@ -57,3 +57,17 @@ bool rbac_allows(enum role role, unsigned perms_required)
     if (role == ROLE_NONE) return false;
     return (rbac_role_perms(role) & perms_required) == perms_required;
 }
+
+bool rbac_role_within(enum role role, enum role caller)
+{
+    if (role == ROLE_NONE || caller == ROLE_NONE) return false;
+    return (rbac_role_perms(role) & ~rbac_role_perms(caller)) == 0;
+}
+
+int rbac_roles_within(enum role caller, const char **names, int n)
+{
+    int k = 0;
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0] && k < n; i++)
+        if (rbac_role_within(roles[i].role, caller)) names[k++] = roles[i].name;
+    return k;
+}

@@ -59,13 +59,13 @@ static _Atomic int64_t last_purge_ms;
 
 static const char SQL_INSERT[] =
     "INSERT INTO sessions (id_hash, subject, name, email, auth_type, role, tenant_id, csrf_token, "
-    "key_id, id_token, created_at, expires_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    "key_id, id_token, created_at, expires_at, file_key_ref) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 /* The key columns let a revoked, expired or deleted database key end its
  * sessions even if revocation could not delete them. */
 static const char SQL_LOOKUP[] =
     "SELECT s.subject, s.name, s.email, s.role, s.tenant_id, s.csrf_token, s.key_id, "
-    "s.expires_at, k.id, k.expires_at, k.revoked_at "
+    "s.expires_at, k.id, k.expires_at, k.revoked_at, s.auth_type, s.file_key_ref "
     "FROM sessions s LEFT JOIN api_keys k ON k.id = s.key_id WHERE s.id_hash = $1";
 static const char SQL_DELETE[] = "DELETE FROM sessions WHERE id_hash = $1";
 static const char SQL_DELETE_RETURNING[] =
@@ -170,13 +170,17 @@ static int create_with(const struct session_opts *o, struct principal *p, const 
         return DB_ERR_INTERNAL;
     const char *auth_type = p->type == AUTH_API_KEY ? "api_key" : "oidc";
     int64_t expires = now + (int64_t)o->ttl_s * 1000;
+    char file_ref[CRYPTO_SHA256_HEX_LEN + 1] = "";
+    if (p->type == AUTH_API_KEY && p->file_key_sha256[0])
+        apikeys_file_key_ref(o->secret, p->file_key_sha256, file_ref);
     enum db_err e = db_exec(db_thread(), SQL_INSERT,
                             DB_ARGS(DBP_TEXT(hash), DBP_TEXT(p->subject), DBP_TEXT(p->name),
                                     DBP_TEXT(p->email), DBP_TEXT(auth_type),
                                     DBP_TEXT(rbac_role_name(p->role)), DBP_TEXT(p->tenant_id),
                                     DBP_TEXT(csrf), p->key_id[0] ? DBP_TEXT(p->key_id) : DBP_NULL,
                                     id_token && id_token[0] ? DBP_TEXT(id_token) : DBP_NULL,
-                                    DBP_INT(now), DBP_INT(expires)),
+                                    DBP_INT(now), DBP_INT(expires),
+                                    file_ref[0] ? DBP_TEXT(file_ref) : DBP_NULL),
                             NULL);
     if (e != DB_OK) return (int)e;
     p->type = AUTH_SESSION;
@@ -211,6 +215,14 @@ static int lookup_with(const struct session_opts *o, const char *token, int64_t 
     bool key_gone = from_key && (db_is_null(res, 0, 8) || !db_is_null(res, 0, 10) ||
                                  (!db_is_null(res, 0, 9) && db_get_int(res, 0, 9) <= now));
     enum role role = rbac_role_parse(db_get(res, 0, 3));
+    /* A session made from a keys-file key lives only as long as that key
+     * stays in the file with the same role and tenant (checked against the
+     * file as loaded at this start). */
+    bool api_key = strcmp(db_get(res, 0, 11), "api_key") == 0;
+    if (api_key && !from_key &&
+        !apikeys_file_key_current(db_get(res, 0, 1), db_get(res, 0, 3), db_get(res, 0, 4),
+                                  o->secret, db_get(res, 0, 12)))
+        key_gone = true;
     if (expired || key_gone || role == ROLE_NONE) {
         e = db_exec(db, SQL_DELETE, DB_ARGS(DBP_TEXT(hash)), NULL);
         if (e != DB_OK) log_warn("sessions: cannot delete an ended session (%s)", db_err_name(e));
@@ -226,6 +238,7 @@ static int lookup_with(const struct session_opts *o, const char *token, int64_t 
     util_copy(p->csrf_token, sizeof p->csrf_token, db_get(res, 0, 5));
     util_copy(p->session_hash, sizeof p->session_hash, hash);
     if (from_key) util_copy(p->key_id, sizeof p->key_id, db_get(res, 0, 6));
+    p->file_key = api_key && !from_key;
     rc = 0;
 out:
     db_result_free(res);
@@ -326,7 +339,7 @@ int session_handle_apikey_login(struct req *r)
         goto out;
     }
     rc = http_send(r, 200, "application/json", text, strlen(text), cookie);
-    audit_record_auth(r, "sign_in", r->principal.subject);
+    audit_record_auth(r, "sign_in", NULL);
     log_info("signed in: %s (api key, role %s)", r->principal.subject,
              rbac_role_name(r->principal.role));
 out:
@@ -364,7 +377,7 @@ int session_handle_logout(struct req *r)
     }
     rc = http_send(r, 200, "application/json", text, strlen(text), cookie);
     if (session) {
-        audit_record_auth(r, "sign_out", r->principal.subject);
+        audit_record_auth(r, "sign_out", NULL);
         log_info("signed out: %s", r->principal.subject);
     }
 out:

@@ -33,5 +33,10 @@ const char *rbac_role_name(enum role role);
 const char *rbac_role_scopes(enum role role);
 unsigned rbac_role_perms(enum role role);
 bool rbac_allows(enum role role, unsigned perms_required);
+/* True when every permission of `role` is also one of `caller`'s: the roles
+ * a caller may mint keys for, and see or revoke keys of. */
+bool rbac_role_within(enum role role, enum role caller);
+/* Fills names[] with the roles within caller's (at most n); returns how many. */
+int rbac_roles_within(enum role caller, const char **names, int n);
 
 #endif
