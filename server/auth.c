@@ -123,6 +123,10 @@ int auth_resolve(struct req *r)
             int rc = oidc_verify_bearer(token, p);
             if (rc == 0) return 0;
             memset(p, 0, sizeof *p);
+            if (rc == 2)
+                return http_send_error(r, 403, "forbidden",
+                                       "the token is valid but carries no Portico role in %s",
+                                       cfg->oidc.roles_claim);
             if (rc < 0) return http_send_unauthorized(r, true, "the bearer token is invalid");
         }
         return resolve_key(r, token);

@@ -766,6 +766,39 @@ static int principal_identity(const cJSON *claims, struct principal *p, char *er
     return 0;
 }
 
+/* True (with the reason) when a verified token carries the marks of an ID
+ * token: a nonce claim, a typ claim "ID" (Keycloak), or an audience that
+ * names our client_id (the ID token's audience) while oidc.audience is a
+ * different value. ID tokens prove a sign-in to this client; they are not
+ * API credentials. */
+static bool id_token_marked(const struct jwt *t, char *err, size_t errlen)
+{
+    if (cJSON_GetObjectItemCaseSensitive(t->claims, "nonce")) {
+        snprintf(err, errlen, "an ID token (it has a nonce claim) is not an API credential");
+        return true;
+    }
+    const cJSON *typ = cJSON_GetObjectItemCaseSensitive(t->claims, "typ");
+    if (cJSON_IsString(typ) && strcasecmp(typ->valuestring, "ID") == 0) {
+        snprintf(err, errlen, "an ID token (typ ID) is not an API credential");
+        return true;
+    }
+    if (strcmp(cfg->oidc.audience, cfg->oidc.client_id) == 0) return false;
+    const cJSON *aud = cJSON_GetObjectItemCaseSensitive(t->claims, "aud");
+    const cJSON *item;
+    bool ours = cJSON_IsString(aud) && strcmp(aud->valuestring, cfg->oidc.client_id) == 0;
+    if (cJSON_IsArray(aud)) {
+        cJSON_ArrayForEach(item, aud)
+        {
+            if (cJSON_IsString(item) && strcmp(item->valuestring, cfg->oidc.client_id) == 0)
+                ours = true;
+        }
+    }
+    if (ours)
+        snprintf(err, errlen, "a token whose audience is the client_id is an ID token, not an "
+                              "API credential");
+    return ours;
+}
+
 int oidc_verify_bearer(const char *token, struct principal *p)
 {
     if (!enabled || !jwt_is_compact(token)) return 1;
@@ -774,10 +807,16 @@ int oidc_verify_bearer(const char *token, struct principal *p)
         log_info("oidc: Bearer JWT refused: the provider has not been discovered yet");
         return -1;
     }
-    const char *aud = cfg->oidc.audience[0] ? cfg->oidc.audience : cfg->oidc.client_id;
+    /* Without oidc.audience there is no audience that marks a token as
+     * meant for this API (the client_id is the ID tokens' audience), so
+     * Bearer JWTs are refused rather than accepting ID tokens. */
+    if (!cfg->oidc.audience[0]) {
+        log_info("oidc: Bearer JWT refused: oidc.audience is not set");
+        return -1;
+    }
     struct jwt_expect e = {
         .issuer = cfg->oidc.issuer,
-        .audience = aud,
+        .audience = cfg->oidc.audience,
         .now = util_now_ms() / 1000,
         .skew = cfg->oidc.clock_skew_seconds,
         .id_token = false,
@@ -791,6 +830,10 @@ int oidc_verify_bearer(const char *token, struct principal *p)
     memset(&q, 0, sizeof q);
     bool found;
     int rc = -1;
+    if (id_token_marked(&t, err, sizeof err)) {
+        log_info("oidc: Bearer JWT refused: %s", err);
+        goto out;
+    }
     if (principal_identity(t.claims, &q, err, sizeof err) != 0) {
         log_info("oidc: Bearer JWT refused: %s", err);
         goto out;
@@ -799,6 +842,7 @@ int oidc_verify_bearer(const char *token, struct principal *p)
     if (q.role == ROLE_NONE) {
         log_info("oidc: Bearer JWT for %s refused: no Portico role in %s", q.subject,
                  cfg->oidc.roles_claim);
+        rc = 2;
         goto out;
     }
     q.type = AUTH_JWT;
@@ -1307,7 +1351,10 @@ int oidc_handle_callback(struct req *r)
     }
     pr.type = AUTH_SESSION;
     char set_cookie[1024];
-    int se = session_create(&pr, id_token, set_cookie, sizeof set_cookie);
+    /* The raw ID token is kept only when logout will need it (as the
+     * end-session id_token_hint), and only as long as the session. */
+    int se = session_create(&pr, p && p->end_session_endpoint ? id_token : NULL, set_cookie,
+                            sizeof set_cookie);
     if (se != 0) {
         rc = callback_fail(r, 503, subject, "Sign-in could not be completed",
                            "Portico could not create your session (the database is unavailable). "

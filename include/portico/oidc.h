@@ -23,7 +23,9 @@ bool oidc_enabled(void);
 /* True when discovery has succeeded (readiness). Triggers a retry when not. */
 bool oidc_ready(void);
 /* Verifies a Bearer JWT for /v1. 0 = valid (p filled, type AUTH_JWT),
- * 1 = not a JWT (caller tries it as an API key), -1 = invalid JWT. */
+ * 1 = not a JWT (caller tries it as an API key), -1 = invalid JWT (also an
+ * ID token, and every JWT when oidc.audience is unset), 2 = a valid token
+ * that maps to no Portico role (403, not 401). */
 int oidc_verify_bearer(const char *token, struct principal *p);
 /* The provider's end_session URL with id_token_hint and
  * post_logout_redirect_uri, or "" when it has none. */
