@@ -778,6 +778,19 @@ struct list_params {
     long page, page_size;
 };
 
+/* After http_query_param said -2 (too long or malformed): true when the
+ * value is merely too long, false when it is invalid at any length (an
+ * encoded NUL, bad percent-encoding), so the error says which. */
+static bool query_param_too_long(const struct req *r, const char *name)
+{
+    size_t cap = r->query ? strlen(r->query) + 1 : 1;
+    char *big = malloc(cap);
+    if (!big) return true;
+    int n = http_query_param(r, name, 0, big, cap);
+    free(big);
+    return n >= 0;
+}
+
 /* Reads q, category, tag, sort, status (management only), page and
  * page_size. Returns 0, or the status of the 400 it sent. */
 static int read_list_params(struct req *r, bool management, struct list_params *lp)
@@ -787,6 +800,9 @@ static int read_list_params(struct req *r, bool management, struct list_params *
     memset(lp, 0, sizeof *lp);
     if (http_paging(r, &lp->page, &lp->page_size) != 0) return r->status;
     int n = http_query_param(r, "q", 0, buf, sizeof buf);
+    if (n == -2 && !query_param_too_long(r, "q"))
+        return http_send_error(r, 400, "invalid_parameter",
+                               "q: the value is invalid (it holds a NUL or bad percent-encoding)");
     if (n == -2)
         return http_send_error(r, 400, "invalid_parameter", "q: must be at most %d characters",
                                SEARCH_QUERY_MAX);

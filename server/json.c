@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "portico/limits.h"
 #include "portico/util.h"
@@ -230,6 +231,73 @@ cJSON *json_parse(const char *text, size_t len)
         }
     }
     return j;
+}
+
+/* True when text[i..] starts the escape \u<hex> (case-insensitive). */
+static bool escape_is(const char *text, size_t len, size_t i, const char *hex)
+{
+    if (i + 6 > len || text[i] != '\\' || text[i + 1] != 'u') return false;
+    return strncasecmp(text + i + 2, hex, 4) == 0;
+}
+
+/* Appends ".key" / "[i]" for item under parent to path; false when full. */
+static bool path_push(char *path, size_t n, const cJSON *parent, const cJSON *item, int index)
+{
+    size_t used = strlen(path);
+    int w = cJSON_IsArray(parent)
+                ? snprintf(path + used, n - used, "[%d]", index)
+                : snprintf(path + used, n - used, "%s%s", used ? "." : "", item->string);
+    return w >= 0 && (size_t)w < n - used;
+}
+
+/* Depth-first: the path of the first string or key holding byte 0x01. */
+static bool find_marked(const cJSON *node, char *path, size_t n)
+{
+    const cJSON *item;
+    int index = 0;
+    if (cJSON_IsString(node)) return strchr(node->valuestring, 0x01) != NULL;
+    cJSON_ArrayForEach(item, node)
+    {
+        size_t mark = strlen(path);
+        bool key_marked = item->string && strchr(item->string, 0x01);
+        if (!path_push(path, n, node, item, index)) path[mark] = '\0';
+        if (key_marked || find_marked(item, path, n)) return true;
+        path[mark] = '\0';
+        index++;
+    }
+    return false;
+}
+
+bool json_nul_field(const char *text, size_t len, char *field, size_t n)
+{
+    bool nul = false, marker = false;
+    if (!text || n == 0) return false;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '\\') continue;
+        nul |= escape_is(text, len, i, "0000");
+        marker |= escape_is(text, len, i, "0001");
+        i++; /* skip the escaped character (an escaped backslash included) */
+    }
+    if (!nul) return false;
+    util_copy(field, n, "a string");
+    if (marker) return true; /* U+0001 is taken: report without the path */
+    /* Parse a copy with each \u0000 turned into \u0001, then find the mark. */
+    char *copy = malloc(len + 1);
+    if (!copy) return true;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (copy[i] != '\\') continue;
+        if (escape_is(copy, len, i, "0000")) copy[i + 5] = '1';
+        i++;
+    }
+    cJSON *j = json_parse(copy, len);
+    free(copy);
+    char path[JSON_ERR_MAX / 2];
+    path[0] = '\0';
+    if (j && find_marked(j, path, sizeof path) && path[0]) util_copy(field, n, path);
+    cJSON_Delete(j);
+    return true;
 }
 
 void json_add_str_or_null(cJSON *obj, const char *key, const char *value)

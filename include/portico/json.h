@@ -37,6 +37,10 @@ int json_only_keys(const cJSON *obj, const char *allowed, char *err);
 char *json_print(const cJSON *json);
 /* Parses with a nesting limit (limits.h); NULL when invalid or too deep. */
 cJSON *json_parse(const char *text, size_t len);
+/* When text is a JSON document with a string (value or key) holding a \u0000
+ * escape, writes that string's path ("name", "tags[1]", "a.b") into field
+ * and returns true: cJSON would silently cut the string at the NUL. */
+bool json_nul_field(const char *text, size_t len, char *field, size_t n);
 /* Adds "key": string or null. */
 void json_add_str_or_null(cJSON *obj, const char *key, const char *value);
 struct strbuf;
