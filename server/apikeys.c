@@ -21,6 +21,7 @@
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
+#include "portico/events.h"
 #include "portico/http.h"
 #include "portico/json.h"
 #include "portico/limits.h"
@@ -641,6 +642,7 @@ int apikeys_handle_delete(struct req *r)
         goto out;
     }
     in_tx = false;
+    events_credentials_changed(); /* its open event streams end now */
     log_info("API key %s revoked by %s", id, r->principal.subject);
     rc = http_send_no_content(r);
 out:

@@ -137,6 +137,51 @@ int auth_resolve(struct req *r)
     return 0;
 }
 
+bool auth_still_valid(struct req *r)
+{
+    const struct principal *was = &r->principal;
+    struct principal now;
+    memset(&now, 0, sizeof now);
+    int rc = 1;
+    char token[8192];
+    const char *authz = http_header(r, "Authorization");
+    const char *key = http_header(r, "X-API-Key");
+    switch (was->type) {
+    case AUTH_SESSION:
+        if (cookie_get(http_header(r, "Cookie"), session_cookie_name(), token, sizeof token) ==
+            COOKIE_FOUND)
+            rc = session_lookup(token, &now);
+        if (rc == 0 && strcmp(now.session_hash, was->session_hash) != 0) rc = 1;
+        break;
+    case AUTH_API_KEY:
+    case AUTH_JWT:
+        if (key) {
+            util_copy(token, sizeof token, key);
+        } else if (authz && strncasecmp(authz, "Bearer ", 7) == 0 &&
+                   util_copy(token, sizeof token, authz + 7)) {
+            util_trim(token);
+        } else {
+            break;
+        }
+        if (was->type == AUTH_JWT)
+            rc = oidc_verify_bearer(token, &now);
+        else if (token[0] && strlen(token) <= AUTH_KEY_MAX_LEN)
+            rc = apikeys_lookup(token, &now);
+        break;
+    case AUTH_ANONYMOUS:
+        if (cfg->auth.allow_anonymous) {
+            set_anonymous(&now);
+            rc = 0;
+        }
+        break;
+    default: return true; /* gateways and unauthenticated routes: nothing to re-check */
+    }
+    if (rc != 0 || now.type != was->type) return false;
+    if (strcmp(now.tenant_id, was->tenant_id) != 0 || strcmp(now.subject, was->subject) != 0)
+        return false;
+    return rbac_allows(now.role, r->route ? r->route->perms : PERM_READ);
+}
+
 int auth_gateway(struct req *r)
 {
     if (gateway_key_count == 0)

@@ -8,8 +8,16 @@
  * A stream that lags more than the ring loses the oldest events (and is told
  * with a comment). A ": keepalive" comment goes out every EVENTS_KEEPALIVE_S;
  * a failed write (client gone) ends the stream. At most
- * gateways.max_event_streams streams are open; beyond that 503 before the
- * stream starts, so streams cannot take every request thread.
+ * gateways.max_event_streams streams are open, and at most
+ * gateways.max_event_streams_per_principal per caller (so one key cannot
+ * starve the console); beyond either 503 before the stream starts, naming
+ * the cap, so streams cannot take every request thread.
+ *
+ * A stream re-checks the credential it was opened with at least every
+ * EVENTS_RECHECK_S seconds, and at once when this process revokes a key or
+ * ends a session (events_credentials_changed); when the credential no
+ * longer stands (revoked, signed out, expired, read access lost) the stream
+ * ends before anything more is sent.
  *
  * Across replicas (backends with DB_CAP_NOTIFY): every event is also sent
  * with NOTIFY on channel EVENTS_CHANNEL as "<instance>\t<type>\t<tenant>\t<json>";
@@ -33,6 +41,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "portico/auth.h"
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
@@ -60,6 +69,14 @@ static const struct config *cfg;
 static char instance[17];
 static pthread_t listener;
 static bool listener_running, listener_stop;
+static atomic_uint_fast64_t cred_epoch; /* bumped when a credential may have ended */
+
+/* Open streams per caller (mu). Slots with count 0 are free. */
+struct stream_owner {
+    char id[EVENTS_OWNER_ID_MAX];
+    int count;
+};
+static struct stream_owner owners[EVENTS_OWNERS_MAX];
 
 static void init_once(void)
 {
@@ -263,6 +280,61 @@ void events_stop(void)
 
 /* ---- the stream ----------------------------------------------------------- */
 
+void events_credentials_changed(void)
+{
+    pthread_once(&once, init_once);
+    atomic_fetch_add(&cred_epoch, 1);
+    pthread_mutex_lock(&mu);
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&mu);
+}
+
+/* Who a stream belongs to, for the per-caller cap: the audit principal (an
+ * API key's id included) with the auth type and tenant; anonymous callers
+ * by remote address. */
+static void owner_id(const struct req *r, char *out, size_t n)
+{
+    char who[300];
+    const struct principal *p = &r->principal;
+    if (p->type == AUTH_ANONYMOUS)
+        snprintf(who, sizeof who, "anonymous@%s", http_remote_addr(r));
+    else
+        auth_audit_principal(p, who, sizeof who);
+    snprintf(out, n, "%d|%s|%s", (int)p->type, p->tenant_id, who);
+}
+
+/* Counts a stream for id (mu held); false when id is at its cap. */
+static bool owner_take(const char *id, long cap)
+{
+    struct stream_owner *free_slot = NULL;
+    for (size_t i = 0; i < EVENTS_OWNERS_MAX; i++) {
+        struct stream_owner *o = &owners[i];
+        if (o->count == 0) {
+            if (!free_slot) free_slot = o;
+            continue;
+        }
+        if (strcmp(o->id, id) != 0) continue;
+        if (o->count >= cap) return false;
+        o->count++;
+        return true;
+    }
+    if (!free_slot || cap < 1) return false;
+    util_copy(free_slot->id, sizeof free_slot->id, id);
+    free_slot->count = 1;
+    return true;
+}
+
+static void owner_release(const char *id)
+{
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < EVENTS_OWNERS_MAX; i++)
+        if (owners[i].count > 0 && strcmp(owners[i].id, id) == 0) {
+            owners[i].count--;
+            break;
+        }
+    pthread_mutex_unlock(&mu);
+}
+
 static bool visible(const struct event *ev, bool all, const char *tenant)
 {
     return all || ev->tenant[0] == '\0' || strcmp(ev->tenant, tenant) == 0;
@@ -273,18 +345,34 @@ int events_handle_stream(struct req *r)
     pthread_once(&once, init_once);
     bool all = (rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS) != 0;
     long max = cfg ? cfg->gateways.max_event_streams : 0;
+    long per = cfg ? cfg->gateways.max_event_streams_per_principal : 0;
     uint64_t seq;
+    char owner[EVENTS_OWNER_ID_MAX];
+    owner_id(r, owner, sizeof owner);
     pthread_mutex_lock(&mu);
-    if (stopping || atomic_load(&open_streams) >= max) {
-        bool was_stopping = stopping;
+    if (stopping) {
         pthread_mutex_unlock(&mu);
-        return http_send_error(r, 503, was_stopping ? "shutting_down" : "too_many_streams",
-                               was_stopping ? "the server is shutting down"
-                                            : "too many open event streams; poll instead");
+        return http_send_error(r, 503, "shutting_down", "the server is shutting down");
+    }
+    if (atomic_load(&open_streams) >= max) {
+        pthread_mutex_unlock(&mu);
+        return http_send_error(r, 503, "too_many_streams",
+                               "too many open event streams (gateways.max_event_streams = %ld); "
+                               "poll instead",
+                               max);
+    }
+    if (!owner_take(owner, per)) {
+        pthread_mutex_unlock(&mu);
+        return http_send_error(r, 503, "too_many_streams",
+                               "too many open event streams for this caller "
+                               "(gateways.max_event_streams_per_principal = %ld); poll instead",
+                               per);
     }
     atomic_fetch_add(&open_streams, 1);
     seq = next_seq;
     pthread_mutex_unlock(&mu);
+    uint64_t epoch = atomic_load(&cred_epoch);
+    struct timespec next_recheck = deadline_in_ms((int64_t)EVENTS_RECHECK_S * 1000);
 
     int64_t keepalive_ms = (int64_t)EVENTS_KEEPALIVE_S * 1000;
     static const char hello[] = "retry: 3000\n: connected\n\n";
@@ -296,14 +384,36 @@ int events_handle_stream(struct req *r)
     for (;;) {
         struct strbuf batch;
         strbuf_init(&batch, EVENTS_BATCH_MAX);
+        struct timespec wake = before(&next_recheck, &next_keepalive) ? next_recheck
+                                                                        : next_keepalive;
         pthread_mutex_lock(&mu);
-        while (!stopping && seq == next_seq) {
-            if (pthread_cond_timedwait(&cond, &mu, &next_keepalive) != 0) break;
+        while (!stopping && seq == next_seq && atomic_load(&cred_epoch) == epoch) {
+            if (pthread_cond_timedwait(&cond, &mu, &wake) != 0) break;
         }
         if (stopping) {
             pthread_mutex_unlock(&mu);
             strbuf_cleanup(&batch);
             break;
+        }
+        /* Nothing goes out before the credential is re-checked when it is
+         * due or may have ended (checked unlocked: it may hit the database). */
+        struct timespec t = deadline_in_ms(0);
+        if (atomic_load(&cred_epoch) != epoch || !before(&t, &next_recheck)) {
+            pthread_mutex_unlock(&mu);
+            epoch = atomic_load(&cred_epoch);
+            next_recheck = deadline_in_ms((int64_t)EVENTS_RECHECK_S * 1000);
+            if (!auth_still_valid(r)) {
+                strbuf_cleanup(&batch);
+                log_info("event stream of %s ended: its credential no longer stands",
+                         r->principal.subject);
+                break;
+            }
+            pthread_mutex_lock(&mu);
+            if (stopping) {
+                pthread_mutex_unlock(&mu);
+                strbuf_cleanup(&batch);
+                break;
+            }
         }
         if (next_seq - seq > EVENTS_RING) {
             strbuf_printf(&batch, ": missed %llu events\n\n",
@@ -330,5 +440,6 @@ int events_handle_stream(struct req *r)
     }
 done:
     atomic_fetch_sub(&open_streams, 1);
+    owner_release(owner);
     return r->status ? r->status : 200;
 }

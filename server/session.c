@@ -32,6 +32,7 @@
 #include "portico/cookie.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
+#include "portico/events.h"
 #include "portico/http.h"
 #include "portico/json.h"
 #include "portico/limits.h"
@@ -364,6 +365,7 @@ int session_handle_logout(struct req *r)
             rc = http_send_db_error(r, e);
             goto out;
         }
+        events_credentials_changed(); /* the session's event streams end now */
         const char *id_token = db_rows(res) == 1 ? db_get(res, 0, 0) : NULL;
         if (id_token && id_token[0]) oidc_end_session_url(id_token, url, sizeof url);
     }

@@ -23,6 +23,12 @@ void auth_cleanup(void);
  * or anonymous when allowed, or no credential: type AUTH_NONE), or the status
  * it already sent (401 for a bad credential). */
 int auth_resolve(struct req *r);
+/* Re-checks, without sending anything, that the credential r->principal was
+ * resolved from still stands: the session still exists and is current, the
+ * API key is not revoked or expired (nor gone from the keys file), the JWT
+ * has not expired; and that it still grants r->route's permissions in the
+ * same tenant. Long-lived responses (event streams) call it periodically. */
+bool auth_still_valid(struct req *r);
 /* X-Gateway-Key check for gateway routes: 0 to go on, or the status sent
  * (503 none configured, 401 missing or wrong). */
 int auth_gateway(struct req *r);

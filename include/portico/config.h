@@ -54,6 +54,7 @@ struct config {
         long offline_after_seconds;
         double degraded_error_rate;
         long max_event_streams;
+        long max_event_streams_per_principal;
         long health_interval_ms;
         long history_retention_days;
     } gateways;

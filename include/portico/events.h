@@ -31,6 +31,9 @@ void events_publish_local(const char *type, const char *tenant_id, const char *j
 /* False when nobody can receive an event (no local stream and no other
  * replica): callers may skip building it. */
 bool events_wanted(void);
+/* A key was revoked or a session ended here: every stream re-checks its
+ * credential now instead of at its next periodic check. */
+void events_credentials_changed(void);
 int events_open_streams(void);
 
 int events_handle_stream(struct req *r);

@@ -85,6 +85,9 @@
 #define GATEWAY_CONFIG_ITEMS_MAX 1000 /* pending deployments/policies per /config */
 #define EVENTS_RING 1024              /* events kept for streams that lag */
 #define EVENTS_NOTIFY_MAX 7900        /* NOTIFY payloads stay below PostgreSQL's 8000 bytes */
+#define EVENTS_RECHECK_S 5            /* a stream re-checks its credential at least this often */
+#define EVENTS_OWNERS_MAX 1024        /* callers with open streams (>= max_event_streams) */
+#define EVENTS_OWNER_ID_MAX 400       /* bytes of a stream owner's identity */
 /* Failed gateway calls: one warning per gateway name or remote address per
  * window, remembered in a fixed table (the oldest entry is reused). */
 #define GATEWAY_FAILURE_LOG_WINDOW_S 60
