@@ -8,13 +8,21 @@
  * logged at most every AUDIT_FULL_LOG_INTERVAL_MS). audit_stop() drains the
  * buffer before the database closes. The writer also purges events older
  * than audit.retention_days, once at start and then hourly.
+ *
+ * Unauthenticated 401s and 404s (no credential, a bad one, or anonymous)
+ * cannot flood the log: per remote address and wall-clock minute the first
+ * is recorded as it is, and the rest are counted and written as one summary
+ * record (the last of them, with repeat_count) once the minute is over (the
+ * writer flushes finished minutes, audit_stop flushes the rest).
  * Also: GET /v1/audit (filtered, paged) and GET /v1/audit/export.ndjson.
  *
  * Threading: `ring` (slots, head, count, flags, log times) is guarded by
  * `ring.lock`; producers only add at the tail and only the writer removes
  * from the head, so the writer reads the head events without the lock while
  * it writes them. Counters are atomics. `cfg` is set by audit_start before
- * the writer and the HTTP workers run, then read-only.
+ * the writer and the HTTP workers run, then read-only. `limiter` (the
+ * per-address summaries) has its own lock, taken before ring.lock, never
+ * while holding it.
  */
 #define _GNU_SOURCE
 #include "portico/audit.h"
@@ -57,7 +65,21 @@ struct audit_event {
     char remote_addr[64];
     char user_agent[AUDIT_USER_AGENT_MAX + 1];
     char action[32];
+    int64_t repeat; /* requests this record stands for; 0 = 1 (stored as NULL) */
 };
+
+/* Unauthenticated 401/404 per remote address and minute. */
+struct limiter_slot {
+    char addr[64];
+    int64_t minute;             /* at_ms / 60000 of the window; 0 = free slot */
+    int64_t suppressed;         /* requests counted, not recorded */
+    struct audit_event *last;   /* the latest of them (owned) */
+};
+
+static struct {
+    pthread_mutex_t lock;
+    struct limiter_slot slots[AUDIT_LIMITER_ADDRS];
+} limiter = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct {
     pthread_mutex_t lock;
@@ -79,13 +101,14 @@ static atomic_uint_fast64_t written_total;
 
 static const char SQL_INSERT[] =
     "INSERT INTO audit_events (kind, at, request_id, method, path, query, status, duration_ms,"
-    " principal, auth_type, role, tenant_id, remote_addr, user_agent, action)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    " principal, auth_type, role, tenant_id, remote_addr, user_agent, action, repeat_count)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 static const char SQL_PURGE[] = "DELETE FROM audit_events WHERE at < $1";
 
 static const char SQL_LIST_COLUMNS[] =
     "SELECT kind, at, request_id, method, path, query, status, duration_ms, principal,"
-    " auth_type, role, remote_addr, tenant_id, user_agent, action, id FROM audit_events"
+    " auth_type, role, remote_addr, tenant_id, user_agent, action, id, repeat_count"
+    " FROM audit_events"
     " WHERE 1 = 1";
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM audit_events WHERE 1 = 1";
 /* WHERE fragments: each '?' becomes the next $N (values are always bound). */
@@ -360,10 +383,77 @@ static struct audit_event *event_from(const struct req *r, const char *kind)
     return ev;
 }
 
+/* ---- summaries of unauthenticated 401/404 -------------------------------- */
+
+/* Queues the summary of a finished window and frees the slot (limiter.lock
+ * held). */
+static void limiter_emit(struct limiter_slot *s)
+{
+    if (s->last && s->suppressed > 0) {
+        s->last->repeat = s->suppressed;
+        ring_push(s->last);
+    } else {
+        free(s->last);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+/* Writes the summaries of windows that are over (all of them when force). */
+static void limiter_flush(bool force)
+{
+    int64_t minute = util_now_ms() / 60000;
+    pthread_mutex_lock(&limiter.lock);
+    for (size_t i = 0; i < AUDIT_LIMITER_ADDRS; i++) {
+        struct limiter_slot *s = &limiter.slots[i];
+        if (s->minute && (force || s->minute != minute)) limiter_emit(s);
+    }
+    pthread_mutex_unlock(&limiter.lock);
+}
+
+/* Takes ev when it is an unauthenticated 401/404 that the window of its
+ * address already has a record for (counted into the summary); false when
+ * ev must be recorded as usual. */
+static bool limiter_absorb(const struct req *r, struct audit_event *ev)
+{
+    enum auth_type t = r->principal.type;
+    if (!ev || (t != AUTH_NONE && t != AUTH_ANONYMOUS) || (ev->status != 401 && ev->status != 404))
+        return false;
+    int64_t minute = ev->at_ms / 60000;
+    bool absorbed = false;
+    pthread_mutex_lock(&limiter.lock);
+    struct limiter_slot *slot = NULL, *free_slot = NULL;
+    for (size_t i = 0; i < AUDIT_LIMITER_ADDRS && !slot; i++) {
+        struct limiter_slot *s = &limiter.slots[i];
+        if (s->minute && strcmp(s->addr, ev->remote_addr) == 0)
+            slot = s;
+        else if (!s->minute && !free_slot)
+            free_slot = s;
+    }
+    if (slot && slot->minute != minute) {
+        limiter_emit(slot); /* a new minute: the old window's summary goes out */
+        free_slot = slot;
+        slot = NULL;
+    }
+    if (slot) {
+        free(slot->last);
+        slot->last = ev;
+        slot->suppressed++;
+        absorbed = true;
+    } else if (free_slot) {
+        /* The first in this window is recorded as it is. */
+        util_copy(free_slot->addr, sizeof free_slot->addr, ev->remote_addr);
+        free_slot->minute = minute;
+    }
+    pthread_mutex_unlock(&limiter.lock);
+    return absorbed;
+}
+
 void audit_record_request(const struct req *r)
 {
     if (!atomic_load(&enabled) || !r) return;
-    ring_push(event_from(r, "request"));
+    struct audit_event *ev = event_from(r, "request");
+    if (limiter_absorb(r, ev)) return;
+    ring_push(ev);
 }
 
 void audit_record_auth(const struct req *r, const char *action, const char *subject)
@@ -412,7 +502,7 @@ static enum db_err insert_one(struct db *db, const struct audit_event *ev)
                 DBP_REAL(ev->duration_ms), DBP_TEXT(ev->principal), DBP_TEXT(ev->auth_type),
                 DBP_TEXT(empty_null(ev->role)), DBP_TEXT(empty_null(ev->tenant_id)),
                 DBP_TEXT(empty_null(ev->remote_addr)), DBP_TEXT(empty_null(ev->user_agent)),
-                DBP_TEXT(empty_null(ev->action))),
+                DBP_TEXT(empty_null(ev->action)), ev->repeat > 1 ? DBP_INT(ev->repeat) : DBP_NULL),
         NULL);
 }
 
@@ -501,13 +591,14 @@ static void *writer_main(void *arg)
     int64_t next_purge = mono_ms(); /* once at start, then hourly */
 
     for (;;) {
+        limiter_flush(false);
         pthread_mutex_lock(&ring.lock);
         for (;;) {
             int64_t now = mono_ms();
             if (ring.stopping) break;
             if (purging && now >= next_purge) break;
             if (ring.count > 0 && now >= retry_at) break;
-            int64_t until = now + 60000;
+            int64_t until = now + AUDIT_LIMITER_FLUSH_MS;
             if (ring.count > 0 && retry_at < until) until = retry_at;
             if (purging && next_purge < until) until = next_purge;
             wait_until(until);
@@ -608,6 +699,7 @@ void audit_stop(void)
 {
     if (!writer_running) return;
     atomic_store(&enabled, false);
+    limiter_flush(true);
     pthread_mutex_lock(&ring.lock);
     ring.accepting = false;
     ring.stopping = true;
@@ -804,6 +896,7 @@ static cJSON *event_json(const struct db_result *res, size_t i)
     add_text(o, "tenant_id", res, i, 12);
     add_text(o, "user_agent", res, i, 13);
     if (kind && strcmp(kind, "auth") == 0) add_text(o, "action", res, i, 14);
+    cJSON_AddNumberToObject(o, "count", db_is_null(res, i, 16) ? 1 : (double)db_get_int(res, i, 16));
     return o;
 }
 

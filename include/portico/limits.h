@@ -119,6 +119,8 @@
 #define AUDIT_PURGE_INTERVAL_MS 3600000  /* retention purge period */
 #define AUDIT_EXPORT_PAGE 500            /* rows per query while exporting */
 #define AUDIT_FILTER_MAX 256             /* bytes of a principal / path filter */
+#define AUDIT_LIMITER_ADDRS 1024 /* remote addresses with unauthenticated 401/404 summaries */
+#define AUDIT_LIMITER_FLUSH_MS 5000 /* the writer writes finished minutes' summaries this often */
 
 /* Metrics */
 #define METRICS_ROUTES_MAX 128 /* route table slots with their own series */

@@ -227,6 +227,65 @@ static void test_auth_event_and_unauthenticated_principal(void **state)
     ring_teardown();
 }
 
+static void test_unauthenticated_flood_is_summarised(void **state)
+{
+    (void)state;
+    limiter_flush(true);
+    assert_int_equal(ring_setup(8), 0);
+    atomic_store(&enabled, true);
+    uint64_t before = audit_dropped_total();
+    struct req anon = fake_req("/v1/nothing", NULL);
+    memset(&anon.principal, 0, sizeof anon.principal);
+    anon.status = 404;
+    for (int i = 0; i < 10000; i++) audit_record_request(&anon);
+    /* The first is recorded at once (unless a minute ended meanwhile). */
+    assert_in_range(audit_pending(), 1, 3);
+    limiter_flush(true);
+    assert_in_range(audit_pending(), 2, 4);
+    struct audit_event *last = ring.slots[(ring.head + ring.count - 1) % ring.depth];
+    assert_true(last->repeat >= 9996 && last->repeat <= 9999);
+    assert_int_equal(audit_dropped_total() - before, 0);
+    /* Authenticated 404s are never summarised. */
+    struct req key = fake_req("/v1/nothing", NULL);
+    key.status = 404;
+    audit_record_request(&key);
+    audit_record_request(&key);
+    assert_in_range(audit_pending(), 4, 6);
+    atomic_store(&enabled, false);
+    ring_teardown();
+}
+
+static void test_key_principal_names_the_key_id(void **state)
+{
+    (void)state;
+    struct principal p;
+    char out[256];
+    memset(&p, 0, sizeof p);
+    p.type = AUTH_API_KEY;
+    util_copy(p.subject, sizeof p.subject, "apikey:ci");
+    util_copy(p.key_id, sizeof p.key_id, "0b7c6d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e");
+    auth_audit_principal(&p, out, sizeof out);
+    assert_string_equal(out, "apikey:ci [0b7c6d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e]");
+    p.key_id[0] = '\0';
+    p.file_key = true;
+    p.type = AUTH_SESSION;
+    auth_audit_principal(&p, out, sizeof out);
+    assert_string_equal(out, "apikey:ci [keys-file]");
+    /* A long name is cut, never the id. */
+    char small[24];
+    p.file_key = false;
+    util_copy(p.key_id, sizeof p.key_id, "0b7c6d1e");
+    auth_audit_principal(&p, small, sizeof small);
+    assert_string_equal(small, "apikey:ci [0b7c6d1e]");
+    util_copy(p.subject, sizeof p.subject, "apikey:a-very-long-key-name");
+    auth_audit_principal(&p, small, sizeof small);
+    assert_string_equal(small, "apikey:a-ver [0b7c6d1e]");
+    p.type = AUTH_JWT;
+    p.key_id[0] = '\0';
+    auth_audit_principal(&p, out, sizeof out);
+    assert_string_equal(out, "apikey:a-very-long-key-name");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +298,8 @@ int main(void)
         cmocka_unit_test(test_like_prefix_escapes),
         cmocka_unit_test(test_ring_full_drops_and_counts),
         cmocka_unit_test(test_auth_event_and_unauthenticated_principal),
+        cmocka_unit_test(test_unauthenticated_flood_is_summarised),
+        cmocka_unit_test(test_key_principal_names_the_key_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

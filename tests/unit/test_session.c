@@ -145,14 +145,48 @@ static void test_config_secret_rules(void **state)
 
 /* ---- database ------------------------------------------------------------------ */
 
+/* The keys-file key behind principal_for's sessions: "file-key-<name>-0123456789". */
+static void file_key_of(const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "file-key-%s-0123456789", name);
+}
+
+/* Writes a keys file with the names (role viewer unless devops_name) and
+ * loads it; the sessions of principal_for stand only while it holds them. */
+static void load_keys_file(const char *const *names, size_t count, const char *devops_name,
+                           const char *role_override)
+{
+    char path[] = "/tmp/portico-unit-keys-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < count; i++) {
+        char key[128];
+        file_key_of(names[i], key, sizeof key);
+        const char *role = strcmp(names[i], devops_name) == 0 ? "devops" : "viewer";
+        if (role_override) role = role_override;
+        fprintf(f, "- name: %s\n  key: %s\n  role: %s\n  tenant: acme\n", names[i], key, role);
+    }
+    fclose(f);
+    assert_int_equal(apikeys_load_file(path, stderr), 0);
+    unlink(path);
+}
+
+static const char *const FILE_NAMES[] = {"unit", "exp", "a", "b", "x"};
+
 static void principal_for(struct principal *p, const char *subject, enum role role)
 {
+    char key[128];
     memset(p, 0, sizeof *p);
     p->type = AUTH_API_KEY;
     p->role = role;
     util_copy(p->subject, sizeof p->subject, subject);
     util_copy(p->name, sizeof p->name, subject + 7);
     util_copy(p->tenant_id, sizeof p->tenant_id, "acme");
+    file_key_of(subject + 7, key, sizeof key);
+    crypto_sha256_hex(key, strlen(key), p->file_key_sha256);
+    p->file_key = true;
 }
 
 /* The token from "Set-Cookie: name=<token>; ..." into out. */
@@ -305,6 +339,38 @@ static void test_session_ends_with_its_key(void **state)
     assert_int_equal(lookup_with(&o, token, util_now_ms() + 6000, &q), 1);
 }
 
+static void test_session_ends_with_its_file_key(void **state)
+{
+    (void)state;
+    struct session_opts o = {SECRET, false, 3600};
+    struct principal p, q;
+    char line[256], token[64];
+    principal_for(&p, "apikey:x", ROLE_VIEWER);
+    assert_int_equal(create_with(&o, &p, NULL, util_now_ms(), line, sizeof line), DB_OK);
+    token_of(line, token, sizeof token);
+    assert_int_equal(lookup_with(&o, token, util_now_ms(), &q), 0);
+    assert_true(q.file_key);
+    /* The file now gives x another role (as after a restart): the session ends. */
+    load_keys_file(FILE_NAMES, 5, "unit", "tenant-admin");
+    assert_int_equal(lookup_with(&o, token, util_now_ms(), &q), 1);
+
+    load_keys_file(FILE_NAMES, 5, "unit", NULL);
+    principal_for(&p, "apikey:x", ROLE_VIEWER); /* create_with made p a session */
+    assert_int_equal(create_with(&o, &p, NULL, util_now_ms(), line, sizeof line), DB_OK);
+    token_of(line, token, sizeof token);
+    assert_int_equal(lookup_with(&o, token, util_now_ms(), &q), 0);
+    /* x left the file: the session ends. */
+    load_keys_file(FILE_NAMES, 4, "unit", NULL);
+    assert_int_equal(lookup_with(&o, token, util_now_ms(), &q), 1);
+    load_keys_file(FILE_NAMES, 5, "unit", NULL);
+    /* Another key under the same name is not the same key. */
+    principal_for(&p, "apikey:x", ROLE_VIEWER);
+    crypto_sha256_hex("another-key-0123456789", 22, p.file_key_sha256);
+    assert_int_equal(create_with(&o, &p, NULL, util_now_ms(), line, sizeof line), DB_OK);
+    token_of(line, token, sizeof token);
+    assert_int_equal(lookup_with(&o, token, util_now_ms(), &q), 1);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -318,7 +384,9 @@ int main(void)
         cmocka_unit_test(test_expiry_and_purge),
         cmocka_unit_test(test_bad_secret_refused),
         cmocka_unit_test(test_session_ends_with_its_key),
+        cmocka_unit_test(test_session_ends_with_its_file_key),
     };
+    load_keys_file(FILE_NAMES, 5, "unit", NULL);
     int failed = cmocka_run_group_tests_name("session", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("session (sqlite)", db, setup_db, teardown_db);
     return failed ? 1 : 0;
