@@ -351,14 +351,53 @@ describe('OIDC with a real provider', () => {
     await expectAccepted(jwt({ alg: 'RS256', kid: rsa.kid }, good({ exp: now() - 10, nbf: now() + 10, iat: now() + 10 })));
   });
 
-  test('Bearer: wrong issuer, wrong audience, no role, bad typ are refused', async () => {
+  test('Bearer: wrong issuer, wrong audience, bad typ are refused', async () => {
     await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ iss: idp.issuer + '/' })));
     await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ iss: 'https://evil.example' })));
     await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ aud: CLIENT_ID })));
     await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ aud: ['x', 'y'] })));
-    await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ realm_access: { roles: ['uma_authorization'] } })));
     await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid, typ: 'secevent+jwt' }, good()));
     await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ sub: undefined })));
+  });
+
+  test('Bearer: a valid token that maps to no Portico role is 403 with the reason, not 401', async () => {
+    for (const roles of [['uma_authorization'], []]) {
+      const res = await bearer(jwt({ alg: 'RS256', kid: rsa.kid }, good({ realm_access: { roles } })));
+      assert.equal(res.status, 403, res.text);
+      assert.equal(res.json.error.code, 'forbidden');
+      assert.match(res.json.error.message, /no Portico role in realm_access\.roles/);
+      assert.equal(res.headers.get('www-authenticate'), null);
+    }
+  });
+
+  test('Bearer: ID tokens are never API credentials (nonce, typ ID, aud = client_id)', async () => {
+    await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ nonce: 'n-123' })));
+    await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ typ: 'ID' })));
+    await expectRefused(jwt({ alg: 'RS256', kid: rsa.kid }, good({ aud: [API_AUDIENCE, CLIENT_ID] })));
+    // A real ID token from a sign-in (handed back only in the end-session URL).
+    const { jar: j, res } = await signIn('alice');
+    assert.equal(res.status, 302);
+    const w = JSON.parse((await jarFetch(j, p.url + '/v1/whoami')).text);
+    assert.ok(!JSON.stringify(w).includes('eyJ'), 'whoami never carries a token');
+    const out = await jarFetch(j, p.url + '/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': w.csrf_token } });
+    const idToken = new URL(JSON.parse(out.text).end_session_url).searchParams.get('id_token_hint');
+    await expectRefused(idToken);
+    // The typ claim access tokens carry (Keycloak: "Bearer") is fine.
+    await expectAccepted(jwt({ alg: 'RS256', kid: rsa.kid }, good({ typ: 'Bearer' })));
+  });
+
+  test('Bearer: with oidc.audience unset, Bearer JWTs are refused (never checked against the client_id)', async () => {
+    const q = await startPortico({ config: oidcConfig(idp.issuer, { audience: '' }) });
+    try {
+      await eventually(async () => (await q.get('/readyz')).status === 200, 20000, 'readiness');
+      for (const aud of [CLIENT_ID, API_AUDIENCE]) {
+        const res = await q.get('/v1/whoami', { headers: { Authorization: `Bearer ${jwt({ alg: 'RS256', kid: rsa.kid }, good({ aud }))}` } });
+        assert.equal(res.status, 401, res.text);
+        assert.equal(res.json.error.code, 'invalid_token');
+      }
+    } finally {
+      await q.cleanup();
+    }
   });
 
   test('Bearer: alg none, HS256 keyed with the public key, and alg/key-type confusion are refused', async () => {
