@@ -11,9 +11,10 @@
  *
  * Unauthenticated 401s and 404s (no credential, a bad one, or anonymous)
  * cannot flood the log: per remote address and wall-clock minute the first
- * is recorded as it is, and the rest are counted and written as one summary
- * record (the last of them, with repeat_count) once the minute is over (the
- * writer flushes finished minutes, audit_stop flushes the rest).
+ * AUDIT_LIMITER_BURST are recorded as they are, and the rest are counted and
+ * written as one summary record (the last of them, with repeat_count) once
+ * the minute is over (the writer flushes finished minutes, audit_stop
+ * flushes the rest).
  * Also: GET /v1/audit (filtered, paged) and GET /v1/audit/export.ndjson.
  *
  * Threading: `ring` (slots, head, count, flags, log times) is guarded by
@@ -72,6 +73,7 @@ struct audit_event {
 struct limiter_slot {
     char addr[64];
     int64_t minute;             /* at_ms / 60000 of the window; 0 = free slot */
+    int recorded;               /* recorded one by one in this window */
     int64_t suppressed;         /* requests counted, not recorded */
     struct audit_event *last;   /* the latest of them (owned) */
 };
@@ -114,7 +116,9 @@ static const char SQL_COUNT[] = "SELECT COUNT(*) FROM audit_events WHERE 1 = 1";
 /* WHERE fragments: each '?' becomes the next $N (values are always bound). */
 static const char SQL_F_TENANT[] = " AND tenant_id = ? AND (role IS NULL OR role <> ?)";
 static const char SQL_F_KIND[] = " AND kind = ?";
-static const char SQL_F_PRINCIPAL[] = " AND principal = ?";
+/* A key's name alone ("apikey:ci") also matches its records, which add the
+ * key id ("apikey:ci [<id>]"). */
+static const char SQL_F_PRINCIPAL[] = " AND (principal = ? OR substr(principal, 1, ?) = ?)";
 static const char SQL_F_METHOD[] = " AND method = ?";
 static const char SQL_F_STATUS[] = " AND status >= ? AND status <= ?";
 /* LIKE narrows; the substr comparison makes the prefix match exact and
@@ -434,7 +438,9 @@ static bool limiter_absorb(const struct req *r, struct audit_event *ev)
         free_slot = slot;
         slot = NULL;
     }
-    if (slot) {
+    if (slot && slot->recorded < AUDIT_LIMITER_BURST) {
+        slot->recorded++;
+    } else if (slot) {
         free(slot->last);
         slot->last = ev;
         slot->suppressed++;
@@ -443,6 +449,7 @@ static bool limiter_absorb(const struct req *r, struct audit_event *ev)
         /* The first in this window is recorded as it is. */
         util_copy(free_slot->addr, sizeof free_slot->addr, ev->remote_addr);
         free_slot->minute = minute;
+        free_slot->recorded = 1;
     }
     pthread_mutex_unlock(&limiter.lock);
     return absorbed;
@@ -852,7 +859,15 @@ static int where_build(struct where *w, const char *base, const struct req *r,
         WHERE_ADD(w, SQL_F_TENANT, DBP_TEXT(r->principal.tenant_id),
                   DBP_TEXT(rbac_role_name(ROLE_CPI_ADMIN)));
     if (f->kind[0]) WHERE_ADD(w, SQL_F_KIND, DBP_TEXT(f->kind));
-    if (f->principal[0]) WHERE_ADD(w, SQL_F_PRINCIPAL, DBP_TEXT(f->principal));
+    if (f->principal[0]) {
+        struct strbuf pre;
+        strbuf_init(&pre, sizeof f->principal + 4);
+        strbuf_printf(&pre, "%s [", f->principal);
+        w->owned[1] = strbuf_take(&pre);
+        if (!w->owned[1]) return -1;
+        WHERE_ADD(w, SQL_F_PRINCIPAL, DBP_TEXT(f->principal),
+                  DBP_INT(util_utf8_len(w->owned[1], strlen(w->owned[1]))), DBP_TEXT(w->owned[1]));
+    }
     if (f->method[0]) WHERE_ADD(w, SQL_F_METHOD, DBP_TEXT(f->method));
     if (f->has_status) WHERE_ADD(w, SQL_F_STATUS, DBP_INT(f->status_lo), DBP_INT(f->status_hi));
     if (f->path[0]) {

@@ -137,46 +137,48 @@ int auth_resolve(struct req *r)
     return 0;
 }
 
+/* The principal behind the request's credential, in the same order as
+ * auth_resolve, without sending anything: 0 with *p filled (AUTH_ANONYMOUS
+ * when there is no credential and anonymous access is on), else nonzero. */
+static int resolve_quiet(struct req *r, struct principal *p)
+{
+    char token[8192];
+    memset(p, 0, sizeof *p);
+    enum cookie_result cr =
+        cookie_get(http_header(r, "Cookie"), session_cookie_name(), token, AUTH_KEY_MAX_LEN + 1);
+    if (cr != COOKIE_ABSENT) return cr == COOKIE_FOUND ? session_lookup(token, p) : 1;
+    const char *key = http_header(r, "X-API-Key");
+    const char *authz = http_header(r, "Authorization");
+    if (key) {
+        util_copy(token, sizeof token, key);
+    } else if (authz) {
+        if (strncasecmp(authz, "Bearer ", 7) != 0 || !util_copy(token, sizeof token, authz + 7))
+            return 1;
+        util_trim(token);
+        int rc = oidc_enabled() ? oidc_verify_bearer(token, p) : 1;
+        if (rc != 1) return rc;
+    } else {
+        if (!cfg->auth.allow_anonymous) return 1;
+        set_anonymous(p);
+        return 0;
+    }
+    if (!token[0] || strlen(token) > AUTH_KEY_MAX_LEN) return 1;
+    return apikeys_lookup(token, p);
+}
+
+void auth_identify(struct req *r)
+{
+    struct principal p;
+    if (resolve_quiet(r, &p) == 0) r->principal = p;
+}
+
 bool auth_still_valid(struct req *r)
 {
     const struct principal *was = &r->principal;
     struct principal now;
-    memset(&now, 0, sizeof now);
-    int rc = 1;
-    char token[8192];
-    const char *authz = http_header(r, "Authorization");
-    const char *key = http_header(r, "X-API-Key");
-    switch (was->type) {
-    case AUTH_SESSION:
-        if (cookie_get(http_header(r, "Cookie"), session_cookie_name(), token, sizeof token) ==
-            COOKIE_FOUND)
-            rc = session_lookup(token, &now);
-        if (rc == 0 && strcmp(now.session_hash, was->session_hash) != 0) rc = 1;
-        break;
-    case AUTH_API_KEY:
-    case AUTH_JWT:
-        if (key) {
-            util_copy(token, sizeof token, key);
-        } else if (authz && strncasecmp(authz, "Bearer ", 7) == 0 &&
-                   util_copy(token, sizeof token, authz + 7)) {
-            util_trim(token);
-        } else {
-            break;
-        }
-        if (was->type == AUTH_JWT)
-            rc = oidc_verify_bearer(token, &now);
-        else if (token[0] && strlen(token) <= AUTH_KEY_MAX_LEN)
-            rc = apikeys_lookup(token, &now);
-        break;
-    case AUTH_ANONYMOUS:
-        if (cfg->auth.allow_anonymous) {
-            set_anonymous(&now);
-            rc = 0;
-        }
-        break;
-    default: return true; /* gateways and unauthenticated routes: nothing to re-check */
-    }
-    if (rc != 0 || now.type != was->type) return false;
+    if (was->type == AUTH_NONE || was->type == AUTH_GATEWAY) return true; /* nothing to re-check */
+    if (resolve_quiet(r, &now) != 0 || now.type != was->type) return false;
+    if (was->type == AUTH_SESSION && strcmp(now.session_hash, was->session_hash) != 0) return false;
     if (strcmp(now.tenant_id, was->tenant_id) != 0 || strcmp(now.subject, was->subject) != 0)
         return false;
     return rbac_allows(now.role, r->route ? r->route->perms : PERM_READ);

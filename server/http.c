@@ -635,6 +635,7 @@ static int dispatch(struct mg_connection *conn)
         rc = send_error_headers(&r, 405, "method_not_allowed",
                                 "this method is not allowed on this path", allow);
     } else if (api) {
+        auth_identify(&r); /* the audit record names a valid caller */
         rc = http_send_error(&r, 404, "not_found", "no such API path");
     } else if (strcmp(r.method, "GET") == 0 || strcmp(r.method, "HEAD") == 0) {
         rc = assets_handle(&r);

@@ -29,6 +29,11 @@ int auth_resolve(struct req *r);
  * has not expired; and that it still grants r->route's permissions in the
  * same tenant. Long-lived responses (event streams) call it periodically. */
 bool auth_still_valid(struct req *r);
+/* Fills r->principal from the request's credential when it is valid,
+ * without sending anything (r->principal is untouched otherwise): the audit
+ * record of a request answered before authentication (404 for an unknown
+ * path) then names its caller. */
+void auth_identify(struct req *r);
 /* X-Gateway-Key check for gateway routes: 0 to go on, or the status sent
  * (503 none configured, 401 missing or wrong). */
 int auth_gateway(struct req *r);

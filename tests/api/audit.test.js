@@ -128,7 +128,7 @@ test('a request is audited with the right fields, path without query and secrets
   assert.equal(ev.path, '/v1/portal/apis');
   assert.equal(ev.query, 'q=x&api_key=REDACTED&Token=REDACTED');
   assert.equal(ev.status, res.status);
-  assert.equal(ev.principal, 'apikey:admin');
+  assert.equal(ev.principal, 'apikey:admin [keys-file]'); // names the key: a keys-file key here
   assert.equal(ev.auth_type, 'api_key');
   assert.equal(ev.role, 'cpi-admin');
   assert.equal(ev.tenant_id, 'default');
@@ -273,7 +273,7 @@ test('filters: status code and class, path prefix, principal, method, kind, from
 
   const viewer = await auditList(p, 'principal=apikey%3Aviewer&page_size=100');
   assert.ok(viewer.total >= 1);
-  for (const i of viewer.items) assert.equal(i.principal, 'apikey:viewer');
+  for (const i of viewer.items) assert.equal(i.principal, 'apikey:viewer [keys-file]');
   assert.equal((await auditList(p, 'principal=apikey%3Anobody')).total, 0);
 
   assert.ok((await auditList(p, 'kind=request')).total > 0);

@@ -282,7 +282,8 @@ test('audit: 10,000 unauthenticated 401/404s are summarised per address and minu
     if (res.json.items.length < 100) break;
   }
   const counted = items.filter((i) => i.status === 401 || i.status === 404);
-  assert.ok(counted.length <= 8, `at most a few records per minute window, got ${counted.length}`);
+  // 10 one by one per minute window, then one summary (the flood may span two windows).
+  assert.ok(counted.length <= 2 * 11, `at most 11 records per minute window, got ${counted.length}`);
   assert.equal(counted.reduce((n, i) => n + i.count, 0), TOTAL);
   assert.ok(counted.every((i) => i.remote_addr === '127.0.0.1'));
   assert.match((await x.get('/metrics')).text, /^portico_audit_events_dropped_total 0$/m);
