@@ -189,6 +189,7 @@ function AuditRow({ ev }: { ev: AuditEvent }) {
       </td>
       <td>
         <span class={statusClass(ev.status)}>{ev.status ?? '—'}</span>
+        {(ev.count ?? 1) > 1 && <span class="muted small"> ×{ev.count}</span>}
       </td>
       <td class="small break">
         {ev.principal || '—'}

@@ -255,6 +255,8 @@ export interface AuditEvent {
   role?: string | null;
   remote_addr?: string | null;
   action?: string | null;
+  /** Requests this record stands for (> 1: a summary of unauthenticated 401/404s). */
+  count?: number;
 }
 
 /* Self-service: applications and subscriptions (docs/subscriptions.md). */
