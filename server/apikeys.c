@@ -421,9 +421,9 @@ static const char SQL_GET[] = "SELECT " KEY_COLS " FROM api_keys WHERE id = $1";
 static const char SQL_LIST_ALL[] = "SELECT " KEY_COLS " FROM api_keys WHERE " KEY_ROLES
                                    " ORDER BY created_at DESC, id LIMIT $5 OFFSET $6";
 static const char SQL_COUNT_ALL[] = "SELECT COUNT(*) FROM api_keys WHERE " KEY_ROLES;
-static const char SQL_LIST_TENANT[] = "SELECT " KEY_COLS " FROM api_keys WHERE " KEY_ROLES
-                                      " AND tenant_id = $5 "
-                                      "ORDER BY created_at DESC, id LIMIT $6 OFFSET $7";
+static const char SQL_LIST_TENANT[] =
+    "SELECT " KEY_COLS " FROM api_keys WHERE " KEY_ROLES " AND tenant_id = $5 "
+    "ORDER BY created_at DESC, id LIMIT $6 OFFSET $7";
 static const char SQL_COUNT_TENANT[] =
     "SELECT COUNT(*) FROM api_keys WHERE " KEY_ROLES " AND tenant_id = $5";
 static const char SQL_REVOKE[] =
@@ -580,8 +580,9 @@ int apikeys_handle_create(struct req *r)
     char key[128], id[CRYPTO_UUID_LEN + 1];
     int e = apikeys_create(name, role, tenant, expires_ms, r->principal.subject, key, id);
     if (e == APIKEYS_NAME_TAKEN) {
-        rc = http_send_error(r, 409, "name_taken",
-                             "name: tenant %s already has an active API key with this name", tenant);
+        rc =
+            http_send_error(r, 409, "name_taken",
+                            "name: tenant %s already has an active API key with this name", tenant);
         goto out;
     }
     if (e < 0) {

@@ -72,10 +72,10 @@ struct audit_event {
 /* Unauthenticated 401/404 per remote address and minute. */
 struct limiter_slot {
     char addr[64];
-    int64_t minute;             /* at_ms / 60000 of the window; 0 = free slot */
-    int recorded;               /* recorded one by one in this window */
-    int64_t suppressed;         /* requests counted, not recorded */
-    struct audit_event *last;   /* the latest of them (owned) */
+    int64_t minute;           /* at_ms / 60000 of the window; 0 = free slot */
+    int recorded;             /* recorded one by one in this window */
+    int64_t suppressed;       /* requests counted, not recorded */
+    struct audit_event *last; /* the latest of them (owned) */
 };
 
 static struct {
@@ -911,7 +911,8 @@ static cJSON *event_json(const struct db_result *res, size_t i)
     add_text(o, "tenant_id", res, i, 12);
     add_text(o, "user_agent", res, i, 13);
     if (kind && strcmp(kind, "auth") == 0) add_text(o, "action", res, i, 14);
-    cJSON_AddNumberToObject(o, "count", db_is_null(res, i, 16) ? 1 : (double)db_get_int(res, i, 16));
+    cJSON_AddNumberToObject(o, "count",
+                            db_is_null(res, i, 16) ? 1 : (double)db_get_int(res, i, 16));
     return o;
 }
 

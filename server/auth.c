@@ -230,7 +230,8 @@ int auth_check_csrf(struct req *r)
 
 void auth_audit_principal(const struct principal *p, char *out, size_t n)
 {
-    bool key = (p->type == AUTH_API_KEY || p->type == AUTH_SESSION) && (p->key_id[0] || p->file_key);
+    bool key =
+        (p->type == AUTH_API_KEY || p->type == AUTH_SESSION) && (p->key_id[0] || p->file_key);
     if (!key) {
         util_copy(out, n, p->subject);
         return;

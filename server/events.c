@@ -384,8 +384,8 @@ int events_handle_stream(struct req *r)
     for (;;) {
         struct strbuf batch;
         strbuf_init(&batch, EVENTS_BATCH_MAX);
-        struct timespec wake = before(&next_recheck, &next_keepalive) ? next_recheck
-                                                                        : next_keepalive;
+        struct timespec wake =
+            before(&next_recheck, &next_keepalive) ? next_recheck : next_keepalive;
         pthread_mutex_lock(&mu);
         while (!stopping && seq == next_seq && atomic_load(&cred_epoch) == epoch) {
             if (pthread_cond_timedwait(&cond, &mu, &wake) != 0) break;

@@ -251,8 +251,8 @@ static int cmd_apikey(int argc, char **argv)
         } else {
             fprintf(stderr, "portico apikey create: %s\n",
                     e == APIKEYS_NAME_TAKEN ? "the tenant already has an active key with this name"
-                    : e < 0                    ? "invalid name or tenant"
-                                               : db_err_name((enum db_err)e));
+                    : e < 0                 ? "invalid name or tenant"
+                                            : db_err_name((enum db_err)e));
         }
     }
     db_shutdown();

@@ -276,7 +276,8 @@ int metrics_handle_get(struct req *r)
         if (!authz)
             return http_send_unauthorized(
                 r, false, "metrics.token is set: send Authorization: Bearer <token>");
-        if (strncasecmp(authz, "Bearer ", 7) != 0 || !crypto_secret_eq(authz + 7, cfg->metrics.token))
+        if (strncasecmp(authz, "Bearer ", 7) != 0 ||
+            !crypto_secret_eq(authz + 7, cfg->metrics.token))
             return http_send_unauthorized(r, true, "the metrics token is wrong");
     }
     char *text = render_all(cfg);

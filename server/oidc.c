@@ -794,8 +794,9 @@ static bool id_token_marked(const struct jwt *t, char *err, size_t errlen)
         }
     }
     if (ours)
-        snprintf(err, errlen, "a token whose audience is the client_id is an ID token, not an "
-                              "API credential");
+        snprintf(err, errlen,
+                 "a token whose audience is the client_id is an ID token, not an "
+                 "API credential");
     return ours;
 }
 

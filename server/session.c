@@ -174,15 +174,14 @@ static int create_with(const struct session_opts *o, struct principal *p, const 
     char file_ref[CRYPTO_SHA256_HEX_LEN + 1] = "";
     if (p->type == AUTH_API_KEY && p->file_key_sha256[0])
         apikeys_file_key_ref(o->secret, p->file_key_sha256, file_ref);
-    enum db_err e = db_exec(db_thread(), SQL_INSERT,
-                            DB_ARGS(DBP_TEXT(hash), DBP_TEXT(p->subject), DBP_TEXT(p->name),
-                                    DBP_TEXT(p->email), DBP_TEXT(auth_type),
-                                    DBP_TEXT(rbac_role_name(p->role)), DBP_TEXT(p->tenant_id),
-                                    DBP_TEXT(csrf), p->key_id[0] ? DBP_TEXT(p->key_id) : DBP_NULL,
-                                    id_token && id_token[0] ? DBP_TEXT(id_token) : DBP_NULL,
-                                    DBP_INT(now), DBP_INT(expires),
-                                    file_ref[0] ? DBP_TEXT(file_ref) : DBP_NULL),
-                            NULL);
+    enum db_err e = db_exec(
+        db_thread(), SQL_INSERT,
+        DB_ARGS(DBP_TEXT(hash), DBP_TEXT(p->subject), DBP_TEXT(p->name), DBP_TEXT(p->email),
+                DBP_TEXT(auth_type), DBP_TEXT(rbac_role_name(p->role)), DBP_TEXT(p->tenant_id),
+                DBP_TEXT(csrf), p->key_id[0] ? DBP_TEXT(p->key_id) : DBP_NULL,
+                id_token && id_token[0] ? DBP_TEXT(id_token) : DBP_NULL, DBP_INT(now),
+                DBP_INT(expires), file_ref[0] ? DBP_TEXT(file_ref) : DBP_NULL),
+        NULL);
     if (e != DB_OK) return (int)e;
     p->type = AUTH_SESSION;
     util_copy(p->csrf_token, sizeof p->csrf_token, csrf);
@@ -285,8 +284,7 @@ static void drop_cookie_session(struct req *r)
     opts_from_config(&o);
     char token[256], hash[CRYPTO_SHA256_HEX_LEN + 1];
     if (!cookies || !secret_usable(&o)) return;
-    if (cookie_get(cookies, cookie_name_for(o.secure), token, sizeof token) != COOKIE_FOUND)
-        return;
+    if (cookie_get(cookies, cookie_name_for(o.secure), token, sizeof token) != COOKIE_FOUND) return;
     if (!token_well_formed(token)) return;
     token_hash(o.secret, token, hash);
     db_exec(db_thread(), SQL_DELETE, DB_ARGS(DBP_TEXT(hash)), NULL);

@@ -43,9 +43,9 @@ struct principal {
     char name[256];
     char email[256];
     char tenant_id[64];
-    char csrf_token[72];   /* sessions only */
-    char session_hash[72]; /* sessions only: the HMAC the sessions table is keyed by */
-    char key_id[40];       /* database API keys: the key's id */
+    char csrf_token[72];      /* sessions only */
+    char session_hash[72];    /* sessions only: the HMAC the sessions table is keyed by */
+    char key_id[40];          /* database API keys: the key's id */
     char file_key_sha256[72]; /* keys-file keys: the key's SHA-256 (hex) */
     bool file_key;            /* an API key (or a session from one) from auth.keys_file */
 };

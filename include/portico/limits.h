@@ -120,7 +120,7 @@
 #define AUDIT_EXPORT_PAGE 500            /* rows per query while exporting */
 #define AUDIT_FILTER_MAX 256             /* bytes of a principal / path filter */
 #define AUDIT_LIMITER_ADDRS 1024 /* remote addresses with unauthenticated 401/404 summaries */
-#define AUDIT_LIMITER_BURST 10 /* recorded one by one per address and minute before summarising */
+#define AUDIT_LIMITER_BURST 10   /* recorded one by one per address and minute before summarising */
 #define AUDIT_LIMITER_FLUSH_MS 5000 /* the writer writes finished minutes' summaries this often */
 
 /* Metrics */
