@@ -34,6 +34,7 @@
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
+#include "portico/framing.h"
 #include "portico/gateways.h"
 #include "portico/json.h"
 #include "portico/log.h"
@@ -550,35 +551,6 @@ static int run_route(struct req *r)
     return rc ? rc : 500;
 }
 
-/* RFC 9112 §6.1: a request with both Content-Length and Transfer-Encoding
- * is a smuggling attempt (or a broken proxy); answer 400 and close the
- * connection rather than guess where the next request starts. 0 when the
- * framing is unambiguous, else the status sent. */
-static int reject_ambiguous_framing(struct req *r)
-{
-    if (!http_header(r, "Content-Length") || !http_header(r, "Transfer-Encoding")) return 0;
-    /* civetweb 1.15 has no call that makes it close after this response,
-     * and it would go on reading the rest as the next request. It decides
-     * from the request's own Connection header (or an HTTP/1.0 request
-     * without one), so the request is made to say "close": the refused
-     * Transfer-Encoding entry becomes "Connection: close", as does any
-     * Connection header. The request info lives in the connection and is
-     * ours until the handler returns. */
-    struct mg_request_info *ri = (struct mg_request_info *)r->ri;
-    for (int i = 0; i < ri->num_headers; i++) {
-        const char *name = ri->http_headers[i].name;
-        if (name &&
-            (strcasecmp(name, "Connection") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)) {
-            ri->http_headers[i].name = "Connection";
-            ri->http_headers[i].value = "close";
-        }
-    }
-    return send_error_headers(r, 400, "ambiguous_framing",
-                              "a request must not carry both Content-Length and "
-                              "Transfer-Encoding",
-                              "Connection: close\r\n");
-}
-
 static int dispatch(struct mg_connection *conn)
 {
     struct req r;
@@ -607,7 +579,7 @@ static int dispatch(struct mg_connection *conn)
         goto done;
     }
     api = strcmp(r.path, "/v1") == 0 || strncmp(r.path, "/v1/", 4) == 0;
-    if ((rc = reject_ambiguous_framing(&r)) != 0) goto done;
+    if ((rc = framing_check(&r)) != 0) goto done;
 
     size_t count;
     const struct route *t = routes_table(&count);
