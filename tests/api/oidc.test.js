@@ -7,13 +7,21 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startPortico, BIN, sleep } from './lib/harness.js';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startPortico, BIN, DB_KIND, sleep } from './lib/harness.js';
 import {
   startIdp, makeKey, mintJwt, freePort, CookieJar, jarFetch, signInAtProvider,
   CLIENT_ID, CLIENT_SECRET, AUTOMATION_ID, AUTOMATION_SECRET, API_AUDIENCE,
 } from './lib/idp.js';
 
 const run = promisify(execFile);
+
+// Runs SQL on an instance's database (sqlite3 / psql); returns the output.
+function runSql(inst, sql) {
+  if (DB_KIND === 'postgres') return execFileSync('psql', ['-qAt', '-v', 'ON_ERROR_STOP=1', inst.dbUrl, '-c', sql]).toString();
+  return execFileSync('sqlite3', [join(inst.dir, 'portico.db'), sql]).toString();
+}
 const now = () => Math.floor(Date.now() / 1000);
 
 function oidcConfig(issuer, extra = {}) {
@@ -573,6 +581,53 @@ describe('OIDC roles only in the access token (Keycloak defaults)', () => {
     const cb = await signInAtProvider(jar, start.headers.get('location'), 'carol', p.url + '/auth/callback');
     const res = await jarFetch(jar, cb);
     assertHtmlPage(res, 403, /no Portico role/);
+  });
+});
+
+describe('OIDC: the raw ID token is kept only as long as logout needs it', () => {
+  let idp, p;
+  const flow = async (inst, login) => {
+    const jar = new CookieJar();
+    const start = await jarFetch(jar, `${inst.url}/auth/login?return_to=/portal/`);
+    const cb = await signInAtProvider(jar, start.headers.get('location'), login, inst.url + '/auth/callback');
+    const res = await jarFetch(jar, cb);
+    assert.equal(res.status, 302, res.text);
+    return jar;
+  };
+  const stored = (inst) => runSql(inst, "SELECT COUNT(*) FROM sessions WHERE id_token IS NOT NULL").trim();
+  after(async () => {
+    await p?.cleanup();
+    await idp?.close();
+  });
+
+  test('with an end-session endpoint: stored with the session, gone at logout, returned only there', async () => {
+    idp = await startIdp();
+    p = await startPortico({ config: oidcConfig(idp.issuer) });
+    idp.configure({ keys: [makeKey('RSA')], redirectUris: [p.url + '/auth/callback'], postLogoutUris: [p.url + '/portal/'] });
+    await eventually(async () => (await p.get('/readyz')).status === 200, 20000, 'readiness');
+    const jar = await flow(p, 'alice');
+    assert.equal(stored(p), '1');
+    const who = await jarFetch(jar, p.url + '/v1/whoami');
+    assert.doesNotMatch(who.text, /eyJ/, 'no token in whoami');
+    const w = JSON.parse(who.text);
+    const out = await jarFetch(jar, p.url + '/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': w.csrf_token } });
+    assert.match(JSON.parse(out.text).end_session_url, /id_token_hint=eyJ/);
+    assert.equal(stored(p), '0');
+  });
+
+  test('without an end-session endpoint: never stored', async () => {
+    await p.cleanup();
+    await idp.close();
+    idp = await startIdp();
+    p = await startPortico({ config: oidcConfig(idp.issuer) });
+    idp.configure({ keys: [makeKey('RSA')], redirectUris: [p.url + '/auth/callback'], endSession: false });
+    await eventually(async () => (await p.get('/readyz')).status === 200, 20000, 'readiness');
+    const jar = await flow(p, 'alice');
+    assert.equal(runSql(p, 'SELECT COUNT(*) FROM sessions').trim(), '1');
+    assert.equal(stored(p), '0');
+    const w = JSON.parse((await jarFetch(jar, p.url + '/v1/whoami')).text);
+    const out = await jarFetch(jar, p.url + '/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': w.csrf_token } });
+    assert.equal(JSON.parse(out.text).end_session_url, null);
   });
 });
 

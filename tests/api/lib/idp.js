@@ -109,7 +109,8 @@ export class Idp {
   // (Re)builds the provider with the given keys and Portico's URLs.
   // rolesInAccessToken: like Keycloak's defaults, realm_access is left out of
   // the ID token and put into a JWT access token (aud API_AUDIENCE) instead.
-  configure({ keys, redirectUris, postLogoutUris = [], users = USERS, idTokenAlg = 'RS256', rolesInAccessToken = false, tokenAuthMethod = 'client_secret_basic' }) {
+  // endSession: false = no end_session_endpoint (RP-initiated logout off).
+  configure({ keys, redirectUris, postLogoutUris = [], users = USERS, idTokenAlg = 'RS256', rolesInAccessToken = false, tokenAuthMethod = 'client_secret_basic', endSession = true }) {
     this.keys = keys;
     const provider = new Provider(this.issuer, {
       clients: [
@@ -144,7 +145,7 @@ export class Idp {
       features: {
         devInteractions: { enabled: true },
         clientCredentials: { enabled: true },
-        rpInitiatedLogout: { enabled: true },
+        rpInitiatedLogout: { enabled: endSession },
         resourceIndicators: {
           enabled: true,
           defaultResource: (ctx, client) => (client.clientId === AUTOMATION_ID || rolesInAccessToken ? API_RESOURCE : undefined),
