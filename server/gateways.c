@@ -35,6 +35,7 @@
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
+#include "portico/deployments.h"
 #include "portico/events.h"
 #include "portico/gateway_history.h"
 #include "portico/http.h"
@@ -1106,11 +1107,6 @@ out:
 
 static const char SQL_CONFIG_GATEWAY[] =
     "SELECT id, name, environment, tenant_id, owner_key_hash FROM gateways WHERE id = $1";
-static const char SQL_CONFIG_DEPLOYMENTS[] =
-    "SELECT d.id, d.api_id, a.name, a.version, d.desired_state, d.sync_status, d.sync_attempts "
-    "FROM deployments d JOIN apis a ON a.id = d.api_id "
-    "WHERE d.gateway_id = $1 AND d.sync_status <> 'synced' "
-    "ORDER BY d.created_at, d.id LIMIT $2";
 static const char SQL_CONFIG_POLICIES[] =
     "SELECT id, name, type, config_json, api_id, sync_status FROM policies "
     "WHERE sync_status = 'pending' AND (gateway_id = $1 OR (gateway_id IS NULL AND tenant_id = $2 "
@@ -1120,7 +1116,8 @@ static const char SQL_CONFIG_POLICIES[] =
 int gateways_handle_config(struct req *r)
 {
     struct db *db = db_thread();
-    struct db_result *gw = NULL, *deps = NULL, *pols = NULL;
+    struct db_result *gw = NULL, *pols = NULL;
+    cJSON *deps = NULL;
     char id[CRYPTO_UUID_LEN + 1];
     int rc;
     if (!id_param(r, id)) return http_send_error(r, 404, "not_found", "no such gateway");
@@ -1133,8 +1130,7 @@ int gateways_handle_config(struct req *r)
             goto out;
     }
     if (e == DB_OK && db_rows(gw) == 1)
-        e = db_query(db, SQL_CONFIG_DEPLOYMENTS,
-                     DB_ARGS(DBP_TEXT(id), DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)), &deps);
+        e = deployments_config(db, id, db_get(gw, 0, 2), db_get(gw, 0, 3), &deps);
     if (e == DB_OK && db_rows(gw) == 1)
         e = db_query(
             db, SQL_CONFIG_POLICIES,
@@ -1154,18 +1150,8 @@ int gateways_handle_config(struct req *r)
     cJSON_AddStringToObject(o, "name", db_get(gw, 0, 1));
     cJSON_AddStringToObject(o, "environment", db_get(gw, 0, 2));
     json_add_str_or_null(o, "tenant_id", db_get(gw, 0, 3));
-    cJSON *da = cJSON_AddArrayToObject(o, "pending_deployments");
-    for (size_t i = 0; i < db_rows(deps); i++) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "id", db_get(deps, i, 0));
-        cJSON_AddStringToObject(d, "api_id", db_get(deps, i, 1));
-        cJSON_AddStringToObject(d, "api_name", db_get(deps, i, 2));
-        cJSON_AddStringToObject(d, "version", db_get(deps, i, 3));
-        cJSON_AddStringToObject(d, "desired_state", db_get(deps, i, 4));
-        cJSON_AddStringToObject(d, "sync_status", db_get(deps, i, 5));
-        cJSON_AddNumberToObject(d, "sync_attempts", (double)db_get_int(deps, i, 6));
-        cJSON_AddItemToArray(da, d);
-    }
+    cJSON_AddItemToObject(o, "pending_deployments", deps);
+    deps = NULL;
     cJSON *pa = cJSON_AddArrayToObject(o, "pending_policies");
     for (size_t i = 0; i < db_rows(pols); i++) {
         cJSON *p = cJSON_CreateObject();
@@ -1183,7 +1169,7 @@ int gateways_handle_config(struct req *r)
     rc = e == DB_OK ? http_send_json_take(r, 200, o) : http_send_db_error(r, e);
 out:
     db_result_free(gw);
-    db_result_free(deps);
+    cJSON_Delete(deps);
     db_result_free(pols);
     return rc;
 }

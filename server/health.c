@@ -24,6 +24,7 @@
 
 #include "portico/config.h"
 #include "portico/db.h"
+#include "portico/deployments.h"
 #include "portico/gateways.h"
 #include "portico/log.h"
 #include "portico/util.h"
@@ -96,6 +97,8 @@ int health_run_once(void)
             log_warn("health: recording a transition failed; retrying next pass");
     }
     db_result_free(res);
+    /* API edits after sync show as drift without anyone reading. */
+    if (deployments_reconcile(db) != 0) log_warn("health: re-hashing deployments failed");
     return recorded;
 }
 

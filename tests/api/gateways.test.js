@@ -517,10 +517,11 @@ test('deployments: deploy, list, conflict, sync, /config, roles and tenants', as
   assert.equal(c.json.sync_status, 'pending');
   assert.equal(c.json.sync_attempts, 0);
   assert.equal(c.json.last_error, null);
-  assert.deepEqual(Object.keys(c.json).sort(), ['api_id', 'api_name', 'created_at', 'desired_state', 'gateway_id', 'id', 'last_error', 'sync_attempts', 'sync_status', 'tenant_id', 'updated_at']);
+  assert.deepEqual(Object.keys(c.json).sort(), ['api_id', 'api_name', 'api_version', 'applied_hash', 'created_at', 'desired_state', 'environment', 'expected_hash', 'gateway_id', 'gateway_name', 'id', 'last_error', 'last_reported_at', 'sync_attempts', 'sync_status', 'synced_at', 'target_environment', 'tenant_id', 'updated_at']);
   assertError(assert, await p.post('/v1/deployments', { api_id: apiId, gateway_id: g.id }, { key: KEYS.admin }), 409, 'already_deployed');
 
-  const l = await p.get(`/v1/deployments?gateway_id=${g.id}`, { key: KEYS.viewer });
+  // A draft API: its deployments are for management readers (viewers: tests/api/deployments.test.js).
+  const l = await p.get(`/v1/deployments?gateway_id=${g.id}`, { key: KEYS.devops });
   assert.equal(l.status, 200);
   assert.equal(l.json.total, 1);
   assert.equal(l.json.items[0].id, c.json.id);
@@ -542,7 +543,7 @@ test('deployments: deploy, list, conflict, sync, /config, roles and tenants', as
 
   const s = await p.post(`/v1/deployments/${c.json.id}/sync`, undefined, { key: KEYS.devops });
   assert.equal(s.status, 200, s.text);
-  assert.equal(s.json.sync_status, 'pending');
+  assert.equal(s.json.sync_status, 'syncing');
   assert.equal(s.json.sync_attempts, 1);
   assert.equal((await p.post(`/v1/deployments/${c.json.id}/sync`, undefined, { key: KEYS.admin })).json.sync_attempts, 2);
   assertError(assert, await p.post(`/v1/deployments/${c.json.id}/sync`, undefined, { key: KEYS.viewer }), 403, 'forbidden');
