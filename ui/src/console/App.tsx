@@ -12,6 +12,7 @@ import { ApiEditPage, CatalogAdminPage, ImportPage } from './CatalogAdmin';
 import { KeysPage } from './KeysPage';
 import { AuditPage } from './AuditPage';
 import { SubscriptionsPage } from './SubscriptionsPage';
+import { DeploymentsPage } from './DeploymentsPage';
 
 const forbidden = new ApiError(403, 'forbidden', 'Your role cannot open this page.');
 
@@ -28,6 +29,9 @@ function Routes() {
   if (p === '/console/gateways') return <GatewaysPage />;
   const gw = matchRoute('/console/gateways/:id', p);
   if (gw) return <GatewaysPage selectedId={gw.id} />;
+  if (p === '/console/deployments') return <DeploymentsPage />;
+  const dep = matchRoute('/console/deployments/:id', p);
+  if (dep) return <DeploymentsPage selectedId={dep.id} />;
 
   if (p.startsWith('/console/catalog') && !can.viewCatalogAdmin(me)) return <ErrorState error={forbidden} />;
   if (p === '/console/catalog') return <CatalogAdminPage />;
@@ -45,6 +49,7 @@ function Routes() {
 function ConsoleLayout() {
   const { me } = useSession();
   const nav: NavItem[] = [{ href: '/console/gateways', label: 'Gateways' }];
+  nav.push({ href: '/console/deployments', label: 'Deployments' });
   if (can.viewCatalogAdmin(me)) nav.push({ href: '/console/catalog', label: 'Catalog' });
   if (can.manageKeys(me)) nav.push({ href: '/console/keys', label: 'API keys' });
   if (can.viewAudit(me)) nav.push({ href: '/console/audit', label: 'Audit log' });

@@ -27,6 +27,7 @@ import { ErrorState, InlineError, Skeleton } from '../shared/components/States';
 import { LiveDot, heartbeatAge, isLive, tenantLabel, typeLabel } from './gatewayUi';
 import { ConfirmButton } from '../shared/components/ConfirmButton';
 import { HistoryCharts } from './HistoryCharts';
+import { Link } from '../shared/router';
 
 export function GatewayDetailPanel({
   id,
@@ -329,7 +330,7 @@ function Timeline({ g, now }: { g: GatewayDetail; now: number }) {
 
 function Deployments({ gatewayId }: { gatewayId: string }) {
   const { me } = useSession();
-  const list = useApi((signal) => api.deployments.list(gatewayId, signal), [gatewayId]);
+  const list = useApi((signal) => api.deployments.list({ gateway_id: gatewayId, page_size: 100, signal }), [gatewayId]);
   const [error, setError] = useState<unknown>(null);
   const [syncing, setSyncing] = useState<string | null>(null);
 
@@ -359,7 +360,9 @@ function Deployments({ gatewayId }: { gatewayId: string }) {
           {list.data.items.map((d) => (
             <li key={d.id} class="deploy" data-testid="deployment" data-sync-status={d.sync_status}>
               <div class="deploy__main">
-                <span class="deploy__name">{d.api_name || d.api_id}</span>
+                <Link class="deploy__name" href={`/console/deployments/${encodeURIComponent(d.id)}`} data-testid="deployment-link">
+                  {d.api_name || d.api_id}
+                </Link>
                 <StatusBadge status={d.sync_status} />
               </div>
               <p class="small muted">
@@ -384,6 +387,13 @@ function Deployments({ gatewayId }: { gatewayId: string }) {
             </li>
           ))}
         </ul>
+      )}
+      {list.data && list.data.items.length > 0 && (
+        <p class="small">
+          <Link href={`/console/deployments?gateway_id=${encodeURIComponent(gatewayId)}`} data-testid="deployments-all">
+            Sync status and history of these deployments
+          </Link>
+        </p>
       )}
       <InlineError error={error} />
       {can.deploy(me) && <DeployForm gatewayId={gatewayId} onDone={list.reload} />}

@@ -26,6 +26,8 @@ import type {
   AuthConfig,
   CreatedApiKey,
   Deployment,
+  DeploymentDetail,
+  DeploymentPage,
   FleetHistory,
   GatewayDetail,
   GatewayHistory,
@@ -109,6 +111,12 @@ export interface GatewayListParams extends ListParams {
   environment?: string;
   type?: string;
   q?: string;
+}
+
+export interface DeploymentListParams extends ListParams {
+  api_id?: string;
+  gateway_id?: string;
+  sync_status?: string;
 }
 
 export interface AuditListParams extends ListParams {
@@ -316,12 +324,12 @@ export function createApiClient(options: { fetch?: FetchLike; baseUrl?: string }
     },
 
     deployments: {
-      list(gatewayId: string, signal?: AbortSignal) {
-        return request<Page<Deployment>>('GET', '/v1/deployments', {
-          query: { gateway_id: gatewayId, page_size: 100 },
-          signal,
-        });
+      list(params?: DeploymentListParams) {
+        const { query, signal } = splitParams(params);
+        return request<DeploymentPage>('GET', '/v1/deployments', { query, signal });
       },
+      get: (deploymentId: string, signal?: AbortSignal) =>
+        request<DeploymentDetail>('GET', `/v1/deployments/${id(deploymentId)}`, { signal }),
       create: (apiId: string, gatewayId: string) =>
         request<Deployment>('POST', '/v1/deployments', { json: { api_id: apiId, gateway_id: gatewayId } }),
       sync: (deploymentId: string) => request<Deployment>('POST', `/v1/deployments/${id(deploymentId)}/sync`),

@@ -204,18 +204,48 @@ export interface FleetHistory {
 }
 
 export type SyncStatus = 'pending' | 'syncing' | 'synced' | 'drifted' | 'error';
+export const SYNC_STATUSES: readonly SyncStatus[] = ['pending', 'syncing', 'synced', 'drifted', 'error'];
 
 export interface Deployment {
   id: string;
   api_id: string;
   api_name?: string | null;
+  api_version?: string | null;
   gateway_id: string;
+  gateway_name?: string | null;
+  environment?: string | null;
+  target_environment?: string | null;
+  tenant_id?: string | null;
   desired_state?: string | null;
   sync_status: SyncStatus | string;
   sync_attempts?: number | null;
   last_error?: string | null;
+  expected_hash?: string | null;
+  applied_hash?: string | null;
+  last_reported_at?: string | null;
+  synced_at?: string | null;
   created_at: string;
   updated_at: string;
+}
+
+export type DeploymentCounts = Record<SyncStatus, number>;
+
+export interface DeploymentPage extends Page<Deployment> {
+  counts?: DeploymentCounts;
+}
+
+export interface DeploymentChange {
+  from: SyncStatus | string | null;
+  to: SyncStatus | string;
+  expected_hash?: string | null;
+  applied_hash?: string | null;
+  message: string;
+  actor: string;
+  at: string;
+}
+
+export interface DeploymentDetail extends Deployment {
+  history: DeploymentChange[];
 }
 
 export interface ApiKey {
