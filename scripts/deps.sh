@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   gcc make pkg-config git ca-certificates
   libcivetweb-dev libsqlite3-dev libpq-dev libcjson-dev libssl-dev
-  libcurl4-openssl-dev libjwt-dev libyaml-dev zlib1g-dev libcmocka-dev
+  libcurl4-openssl-dev libyaml-dev zlib1g-dev libcmocka-dev
+  libjwt-dev # unit tests only: tests/unit/test_jwt_libjwt.c signs with it (dlopen)
   postgresql sqlite3 chromium wrk nginx-light
   clang libclang-rt-14-dev clang-format cppcheck clang-tidy
 )

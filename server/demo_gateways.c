@@ -12,6 +12,13 @@
  * at 09:40. When a simulated gateway has no stored history yet (a new
  * database), the same functions seed its last 24 hours of per-minute rows.
  *
+ * Deployments: at start a few published demo APIs are deployed to the prod,
+ * staging and dev environments (deployment targets), so every simulated
+ * gateway finds them in its config poll (after each heartbeat), applies them
+ * and acknowledges the content hash. One gateway drifts now and then: it
+ * reports a different hash for a synced deployment (as if edited by hand)
+ * and leaves it drifted until someone presses Sync in the console.
+ *
  * Threading: one simulator thread. `mu`/`cond` (monotonic clock) let
  * demo_stop wake it at once, and a curl progress callback aborts a request
  * in flight when stopping.
@@ -33,6 +40,7 @@
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
+#include "portico/deployments.h"
 #include "portico/gateway_history.h"
 #include "portico/limits.h"
 #include "portico/log.h"
@@ -40,7 +48,9 @@
 
 #define DEMO_BEAT_MS 10000
 #define DEMO_RETRY_MS 2000
-#define DEMO_RESPONSE_MAX 65536
+#define DEMO_RESPONSE_MAX (1024 * 1024)
+#define DEMO_KNOWN_MAX 16      /* deployments a simulated gateway remembers */
+#define DEMO_DRIFT_EVERY 12    /* heartbeats between two drifts of the drifting gateway */
 
 struct template
 {
@@ -48,24 +58,35 @@ struct template
     double error_rate;
     bool stops;    /* beats once, then goes silent */
     bool incident; /* degraded 09:00-10:30 UTC daily, restart at 09:40 */
+    bool drifts;   /* now and then reports a hash it was not given */
 };
 
 static const struct template TEMPLATES[] = {
     {"stoa-gw-7f8b9c", "edge-mcp", "prod", "[\"rest\",\"mcp\",\"sse\",\"oidc\",\"rate_limiting\"]",
-     0.01, false, false},
-    {"kong-sidecar-xyz", "sidecar", "staging", "[\"rest\",\"ext_authz\"]", 0.02, false, true},
-    {"envoy-proxy-eu1", "proxy", "prod", "[\"rest\",\"grpc\",\"rate_limiting\"]", 0.08, false,
+     0.01, false, false, true},
+    {"kong-sidecar-xyz", "sidecar", "staging", "[\"rest\",\"ext_authz\"]", 0.02, false, true,
      false},
-    {"shadow-tap-01", "shadow", "dev", "[\"rest\",\"traffic_capture\"]", 0.0, false, false},
-    {"stoa-connect-us", "connect", "prod", "[\"rest\",\"oidc\"]", 0.004, false, false},
-    {"edge-lab-42", "mcp", "dev", "[\"mcp\",\"sse\"]", 0.0, true, false},
+    {"envoy-proxy-eu1", "proxy", "prod", "[\"rest\",\"grpc\",\"rate_limiting\"]", 0.08, false,
+     false, false},
+    {"shadow-tap-01", "shadow", "dev", "[\"rest\",\"traffic_capture\"]", 0.0, false, false, false},
+    {"stoa-connect-us", "connect", "prod", "[\"rest\",\"oidc\"]", 0.004, false, false, false},
+    {"edge-lab-42", "mcp", "dev", "[\"mcp\",\"sse\"]", 0.0, true, false, false},
 };
 #define TEMPLATE_COUNT (sizeof TEMPLATES / sizeof TEMPLATES[0])
+
+/* A deployment a simulated gateway has applied; `tampered` after it drifted
+ * it on purpose (it then waits for a Sync before applying it again). */
+struct applied {
+    char id[CRYPTO_UUID_LEN + 1];
+    bool tampered;
+};
 
 struct sim {
     char hostname[64];
     const struct template *t;
     char id[CRYPTO_UUID_LEN + 1];
+    struct applied known[DEMO_KNOWN_MAX];
+    int nknown;
     int beats;
     int64_t next_ms;
     int64_t started_ms;
@@ -188,8 +209,8 @@ static size_t collect(char *data, size_t size, size_t n, void *ud)
     return b->failed ? 0 : size * n;
 }
 
-/* POSTs json to path; returns the HTTP status (0 on transport failure) and
- * the body in *out (caller frees) when out is non-NULL. */
+/* POSTs json to path (GETs when json is NULL); returns the HTTP status (0 on
+ * transport failure) and the body in *out (caller frees) when out is non-NULL. */
 static long post(CURL *curl, const char *path, const char *json, char **out)
 {
     char url[256];
@@ -198,11 +219,14 @@ static long post(CURL *curl, const char *path, const char *json, char **out)
     long status = 0;
     strbuf_init(&body, DEMO_RESPONSE_MAX);
     snprintf(url, sizeof url, "%s%s", base_url, path);
-    h = curl_slist_append(h, "Content-Type: application/json");
+    if (json) h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, key_header);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
+    if (json)
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
+    else
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
     if (curl_easy_perform(curl) == CURLE_OK)
@@ -238,6 +262,70 @@ static void do_register(CURL *curl, struct sim *s, int64_t now)
     free(resp);
 }
 
+static struct applied *known(struct sim *s, const char *id)
+{
+    for (int i = 0; i < s->nknown; i++)
+        if (strcmp(s->known[i].id, id) == 0) return &s->known[i];
+    if (s->nknown >= DEMO_KNOWN_MAX) return NULL;
+    struct applied *a = &s->known[s->nknown++];
+    util_copy(a->id, sizeof a->id, id);
+    a->tampered = false;
+    return a;
+}
+
+static void report(CURL *curl, struct sim *s, const char *deployment_id, const char *hash)
+{
+    char json[256], path[192];
+    snprintf(json, sizeof json, "{\"status\":\"synced\",\"applied_hash\":\"%s\"}", hash);
+    snprintf(path, sizeof path, "/v1/internal/gateways/%s/deployments/%s/status", s->id,
+             deployment_id);
+    long st = post(curl, path, json, NULL);
+    if (st != 200 && !should_stop())
+        log_warn("demo: %s could not report deployment %s (HTTP %ld)", s->hostname,
+                 deployment_id, st);
+}
+
+/* Polls the config and applies what is pending, like a real gateway; a
+ * deployment this gateway drifted on purpose waits for a Sync. */
+static void do_config(CURL *curl, struct sim *s)
+{
+    char path[128], *resp = NULL;
+    snprintf(path, sizeof path, "/v1/internal/gateways/%s/config", s->id);
+    long st = post(curl, path, NULL, &resp);
+    cJSON *j = (st == 200 && resp) ? cJSON_Parse(resp) : NULL;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "pending_deployments"))
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(d, "deployment_id");
+        const cJSON *hash = cJSON_GetObjectItemCaseSensitive(d, "content_hash");
+        const cJSON *status = cJSON_GetObjectItemCaseSensitive(d, "sync_status");
+        if (!cJSON_IsString(id) || !cJSON_IsString(hash) || !cJSON_IsString(status)) continue;
+        if (!crypto_is_uuid(id->valuestring) || strlen(hash->valuestring) > 100) continue;
+        struct applied *a = known(s, id->valuestring);
+        if (a && a->tampered && strcmp(status->valuestring, "syncing") != 0) continue;
+        report(curl, s, id->valuestring, hash->valuestring);
+        if (a) a->tampered = false;
+    }
+    cJSON_Delete(j);
+    free(resp);
+}
+
+/* The drifting gateway changes one applied deployment by hand, so to speak. */
+static void drift_one(CURL *curl, struct sim *s)
+{
+    if (s->nknown == 0) return;
+    struct applied *a = &s->known[(s->beats / DEMO_DRIFT_EVERY) % s->nknown];
+    if (a->tampered) return;
+    unsigned char rnd[16];
+    char hex[33], hash[48];
+    crypto_random(rnd, sizeof rnd);
+    for (size_t i = 0; i < sizeof rnd; i++) snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(hash, sizeof hash, "sha256:%s", hex);
+    a->tampered = true;
+    report(curl, s, a->id, hash);
+    log_info("demo: %s drifted deployment %s (press Sync in the console)", s->hostname, a->id);
+}
+
 static void do_heartbeat(CURL *curl, struct sim *s, int64_t now)
 {
     char json[256], path[128];
@@ -266,6 +354,8 @@ static void do_heartbeat(CURL *curl, struct sim *s, int64_t now)
     }
     s->beats++;
     s->next_ms = now + DEMO_BEAT_MS;
+    do_config(curl, s);
+    if (s->t->drifts && s->beats % DEMO_DRIFT_EVERY == DEMO_DRIFT_EVERY / 2) drift_one(curl, s);
 }
 
 static void *demo_main(void *arg)
@@ -315,6 +405,31 @@ static void *demo_main(void *arg)
     return NULL;
 }
 
+/* Published demo APIs deployed to the simulated environments (targets are
+ * unique per API and environment, so a restart adds nothing). */
+static const char SQL_DEMO_APIS[] =
+    "SELECT id FROM apis WHERE status = 'published' AND portal_visible = 1 "
+    "AND audience = 'public' ORDER BY name_lower, id LIMIT 6";
+static const char *const DEMO_TARGET_ENVS[] = {"prod", "prod", "prod", "staging", "staging", "dev"};
+
+static void add_demo_targets(void)
+{
+    struct db *db = db_thread();
+    struct db_result *res = NULL;
+    if (db_query(db, SQL_DEMO_APIS, NULL, 0, &res) != DB_OK) {
+        log_warn("demo: cannot read the catalog; no demo deployments");
+        db_result_free(res);
+        return;
+    }
+    for (size_t i = 0; i < db_rows(res) && i < sizeof DEMO_TARGET_ENVS / sizeof *DEMO_TARGET_ENVS;
+         i++) {
+        enum db_err e = deployments_add_target(db, db_get(res, i, 0), DEMO_TARGET_ENVS[i], "demo");
+        if (e != DB_OK && e != DB_ERR_CONSTRAINT)
+            log_warn("demo: cannot deploy a demo API (%s)", db_err_name(e));
+    }
+    db_result_free(res);
+}
+
 int demo_start_gateways(const struct config *cfg, int port)
 {
     if (running || cfg->demo.simulated_gateways <= 0) return 0;
@@ -338,6 +453,7 @@ int demo_start_gateways(const struct config *cfg, int port)
     degraded_rate = cfg->gateways.degraded_error_rate;
     seed_history = cfg->gateways.history_retention_days > 0;
     free(keys);
+    add_demo_targets();
     snprintf(base_url, sizeof base_url, "http://127.0.0.1:%d", port);
     nsims = cfg->demo.simulated_gateways;
     sims = calloc((size_t)nsims, sizeof *sims);

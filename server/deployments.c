@@ -784,6 +784,24 @@ static bool env_ok(const char *s)
     return true;
 }
 
+enum db_err deployments_add_target(struct db *db, const char *api_id, const char *environment,
+                                   const char *actor)
+{
+    struct db_result *api = NULL;
+    char tid[CRYPTO_UUID_LEN + 1];
+    if (crypto_uuid(tid) != 0) return DB_ERR_INTERNAL;
+    enum db_err e = db_query(db, SQL_API_CONTENT, DB_ARGS(DBP_TEXT(api_id)), &api);
+    if (e == DB_OK && db_rows(api) != 1) e = DB_ERR_INTERNAL;
+    if (e == DB_OK)
+        e = db_exec(db, SQL_TARGET_INSERT,
+                    DB_ARGS(DBP_TEXT(tid), DBP_TEXT(api_id), DBP_TEXT(environment),
+                            DBP_TEXT(db_get(api, 0, 0)), DBP_TEXT(actor),
+                            DBP_INT(util_now_ms())),
+                    NULL);
+    db_result_free(api);
+    return e;
+}
+
 /* POST {api_id, environment}: a target plus one deployment per gateway. */
 static int create_for_environment(struct req *r, struct db *db, const struct db_result *api,
                                   const char *api_id, const char *env)

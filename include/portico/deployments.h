@@ -37,6 +37,12 @@ void deployments_content_hash(const char *name, const char *version, const char 
 enum db_err deployments_config(struct db *db, const char *gateway_id, const char *environment,
                                const char *tenant_id, struct cJSON **out);
 
+/* Deploys an API to every gateway of an environment from now on (the
+ * deployments appear at each gateway's next config poll); the demo uses it.
+ * DB_ERR_CONSTRAINT when that target exists. */
+enum db_err deployments_add_target(struct db *db, const char *api_id, const char *environment,
+                                   const char *actor);
+
 /* Re-hashes deployments whose API changed (synced ones become drifted);
  * the health worker calls it every pass. 0 or -1 on a database error. */
 int deployments_reconcile(struct db *db);

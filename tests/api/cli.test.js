@@ -78,6 +78,16 @@ test('a dev server with the demo: seeded catalog and simulated gateways beating 
   assert.ok(modes.size >= 2, 'varied modes');
   const apis = await q.get('/v1/portal/apis', { key: KEYS.viewer });
   assert.ok(apis.json.total >= 40);
+  // Demo APIs are deployed to the simulated environments; the gateways apply
+  // and acknowledge them at their config poll (two prod gateways × 3 APIs,
+  // one staging gateway × 2).
+  let deps;
+  for (let i = 0; i < 80; i++) {
+    deps = await q.get('/v1/deployments?sync_status=synced', { key: KEYS.admin });
+    if (deps.json?.total === 8) break;
+    await sleep(250);
+  }
+  assert.equal(deps.json.total, 8, JSON.stringify(deps.json?.counts));
   assert.equal(await q.stop(), 0, 'the simulator stops with the server');
 });
 
