@@ -130,7 +130,6 @@ const RUNTIME_PACKAGES = {
   'libssl.so.3': 'libssl3',
   'libcrypto.so.3': 'libssl3',
   'libcurl.so.4': 'libcurl4',
-  'libjwt.so.0': 'libjwt0',
   'libyaml-0.so.2': 'libyaml-0-2',
   'libz.so.1': 'zlib1g',
 };
