@@ -49,8 +49,8 @@
 #define DEMO_BEAT_MS 10000
 #define DEMO_RETRY_MS 2000
 #define DEMO_RESPONSE_MAX (1024 * 1024)
-#define DEMO_KNOWN_MAX 16      /* deployments a simulated gateway remembers */
-#define DEMO_DRIFT_EVERY 12    /* heartbeats between two drifts of the drifting gateway */
+#define DEMO_KNOWN_MAX 16   /* deployments a simulated gateway remembers */
+#define DEMO_DRIFT_EVERY 12 /* heartbeats between two drifts of the drifting gateway */
 
 struct template
 {
@@ -281,8 +281,8 @@ static void report(CURL *curl, struct sim *s, const char *deployment_id, const c
              deployment_id);
     long st = post(curl, path, json, NULL);
     if (st != 200 && !should_stop())
-        log_warn("demo: %s could not report deployment %s (HTTP %ld)", s->hostname,
-                 deployment_id, st);
+        log_warn("demo: %s could not report deployment %s (HTTP %ld)", s->hostname, deployment_id,
+                 st);
 }
 
 /* Polls the config and applies what is pending, like a real gateway; a

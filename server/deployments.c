@@ -275,8 +275,7 @@ static enum db_err reconcile(struct db *db, enum reconcile_scope scope, const ch
         char hash[DEPLOY_CONTENT_HASH_LEN + 1];
         deployments_content_hash(db_get(res, i, 4), db_get(res, i, 5), db_get(res, i, 6),
                                  db_get(res, i, 7), db_get(res, i, 8), hash);
-        const char *id = db_get(res, i, 0), *status = db_get(res, i, 1),
-                   *old = db_get(res, i, 2);
+        const char *id = db_get(res, i, 0), *status = db_get(res, i, 1), *old = db_get(res, i, 2);
         int64_t api_at = db_get_int(res, i, 3), seen_at = db_get_int(res, i, 9);
         long changed = 0;
         if (strcmp(hash, old) == 0) {
@@ -326,10 +325,9 @@ static const char SQL_INSERT[] =
 /* Inserts one pending deployment of the API in `api` (a SQL_API_CONTENT row)
  * to a gateway, with its history row and event. DB_ERR_CONSTRAINT when the
  * API is already deployed there. id receives the new id. */
-static enum db_err insert_deployment(struct db *db, const struct db_result *api,
-                                     const char *api_id, const char *gateway_id,
-                                     const char *environment, const char *actor,
-                                     char id[CRYPTO_UUID_LEN + 1])
+static enum db_err insert_deployment(struct db *db, const struct db_result *api, const char *api_id,
+                                     const char *gateway_id, const char *environment,
+                                     const char *actor, char id[CRYPTO_UUID_LEN + 1])
 {
     char hash[DEPLOY_CONTENT_HASH_LEN + 1], msg[300];
     long changed = 0;
@@ -382,15 +380,14 @@ static enum db_err materialize_targets(struct db *db, const char *gateway_id,
                                        const char *environment, const char *tenant)
 {
     struct db_result *t = NULL;
-    enum db_err e =
-        tenant ? db_query(db, SQL_GATEWAY_TARGETS,
-                          DB_ARGS(DBP_TEXT(environment), DBP_TEXT(gateway_id), DBP_TEXT(tenant),
-                                  DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)),
-                          &t)
-               : db_query(db, SQL_GATEWAY_TARGETS_SHARED,
-                          DB_ARGS(DBP_TEXT(environment), DBP_TEXT(gateway_id),
-                                  DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)),
-                          &t);
+    enum db_err e = tenant ? db_query(db, SQL_GATEWAY_TARGETS,
+                                      DB_ARGS(DBP_TEXT(environment), DBP_TEXT(gateway_id),
+                                              DBP_TEXT(tenant), DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)),
+                                      &t)
+                           : db_query(db, SQL_GATEWAY_TARGETS_SHARED,
+                                      DB_ARGS(DBP_TEXT(environment), DBP_TEXT(gateway_id),
+                                              DBP_INT(GATEWAY_CONFIG_ITEMS_MAX)),
+                                      &t);
     for (size_t i = 0; e == DB_OK && i < db_rows(t); i++) {
         struct db_result *api = NULL;
         char id[CRYPTO_UUID_LEN + 1];
@@ -616,8 +613,9 @@ int deployments_handle_list(struct req *r)
     int n = http_query_param(r, "sync_status", 0, status, sizeof status);
     if (n == -1) status[0] = '\0';
     if (n == -2 || n == 0 || (n > 0 && !known_status(status))) {
-        rc = http_send_error(r, 400, "invalid_parameter",
-                             "sync_status: must be one of pending, syncing, synced, drifted, error");
+        rc =
+            http_send_error(r, 400, "invalid_parameter",
+                            "sync_status: must be one of pending, syncing, synced, drifted, error");
         goto out;
     }
     enum db_err e = reconcile(db, RECONCILE_ALL, NULL);
@@ -748,7 +746,8 @@ out:
 
 /* ---- console: create ------------------------------------------------------- */
 
-static const char SQL_GATEWAY_TENANT[] = "SELECT tenant_id, environment FROM gateways WHERE id = $1";
+static const char SQL_GATEWAY_TENANT[] =
+    "SELECT tenant_id, environment FROM gateways WHERE id = $1";
 static const char SQL_TARGET_INSERT[] =
     "INSERT INTO deployment_targets (id, api_id, environment, tenant_id, created_by, created_at) "
     "VALUES ($1, $2, $3, $4, $5, $6)";
@@ -765,7 +764,8 @@ static int uuid_field(struct req *r, const cJSON *body, const char *field, bool 
     int rc = json_string(body, field, 1, CRYPTO_UUID_LEN, required, &v, err);
     if (rc == 1 && !required) return 1;
     if (rc != 0) return bad_field(r, err);
-    if (!crypto_is_uuid(v)) return http_send_error(r, 400, "invalid_field", "%s: must be a UUID", field);
+    if (!crypto_is_uuid(v))
+        return http_send_error(r, 400, "invalid_field", "%s: must be a UUID", field);
     lower_uuid(v, out);
     return 0;
 }
@@ -795,8 +795,7 @@ enum db_err deployments_add_target(struct db *db, const char *api_id, const char
     if (e == DB_OK)
         e = db_exec(db, SQL_TARGET_INSERT,
                     DB_ARGS(DBP_TEXT(tid), DBP_TEXT(api_id), DBP_TEXT(environment),
-                            DBP_TEXT(db_get(api, 0, 0)), DBP_TEXT(actor),
-                            DBP_INT(util_now_ms())),
+                            DBP_TEXT(db_get(api, 0, 0)), DBP_TEXT(actor), DBP_INT(util_now_ms())),
                     NULL);
     db_result_free(api);
     return e;
@@ -902,8 +901,7 @@ int deployments_handle_create(struct req *r)
     }
     /* A gateway of another tenant is invisible; a shared one (NULL) takes any. */
     const char *gt = db_rows(gw) == 1 ? db_get(gw, 0, 0) : NULL;
-    if (db_rows(gw) != 1 || !tenant_visible(r, gt) ||
-        (gt && strcmp(gt, db_get(api, 0, 0)) != 0)) {
+    if (db_rows(gw) != 1 || !tenant_visible(r, gt) || (gt && strcmp(gt, db_get(api, 0, 0)) != 0)) {
         rc = http_send_error(r, 404, "not_found", "gateway_id: no such gateway");
         goto out;
     }
@@ -962,8 +960,8 @@ int deployments_handle_sync(struct req *r)
                            .message = msg,
                            .actor = r->principal.subject,
                            .at = util_now_ms()};
-        e = commit_change(db, SQL_SYNC, DB_ARGS(DBP_TEXT(id), DBP_INT(c.at), DBP_TEXT(c.from)),
-                          &c, &changed);
+        e = commit_change(db, SQL_SYNC, DB_ARGS(DBP_TEXT(id), DBP_INT(c.at), DBP_TEXT(c.from)), &c,
+                          &changed);
     }
     if (e == DB_OK && row && changed != 1) e = DB_ERR_BUSY;
     db_result_free(row);

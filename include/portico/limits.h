@@ -105,11 +105,11 @@
 #define GATEWAY_HISTORY_RETRY_MAX 200000        /* rows kept while the database is unavailable */
 
 /* Deployments */
-#define DEPLOY_HASH_MAX 128         /* bytes of a content hash a gateway reports */
-#define DEPLOY_MESSAGE_MAX 1000     /* characters of a gateway's error message */
-#define DEPLOY_HISTORY_MAX 100      /* status changes in GET /v1/deployments/{id} */
-#define DEPLOY_RECONCILE_BATCH 500  /* deployments re-hashed per pass after API edits */
-#define DEPLOY_REPORT_RETRIES 5     /* conditional updates retried under concurrent changes */
+#define DEPLOY_HASH_MAX 128        /* bytes of a content hash a gateway reports */
+#define DEPLOY_MESSAGE_MAX 1000    /* characters of a gateway's error message */
+#define DEPLOY_HISTORY_MAX 100     /* status changes in GET /v1/deployments/{id} */
+#define DEPLOY_RECONCILE_BATCH 500 /* deployments re-hashed per pass after API edits */
+#define DEPLOY_REPORT_RETRIES 5    /* conditional updates retried under concurrent changes */
 
 /* Readiness */
 #define READY_RECHECK_S 5
