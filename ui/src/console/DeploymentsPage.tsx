@@ -21,7 +21,7 @@ import { EmptyState, ErrorState, InlineError, Skeleton } from '../shared/compone
 import { Pagination } from '../shared/components/Pagination';
 import { useTitle } from '../shared/components/Layout';
 import { useDeploymentEvents } from './deploymentFeed';
-import type { FeedMode } from './gatewayFeed';
+import { FeedState } from './GatewaysPage';
 
 const PAGE_SIZE = 50;
 
@@ -155,15 +155,6 @@ export function DeploymentsPage({ selectedId }: { selectedId?: string }) {
         )}
       </div>
     </div>
-  );
-}
-
-function FeedState({ mode }: { mode: FeedMode }) {
-  const text = mode === 'live' ? 'Live updates on.' : mode === 'polling' ? 'Live updates unavailable; refreshing every 5 s.' : 'Connecting to live updates…';
-  return (
-    <span class={`feed feed--${mode}`} data-testid="feed-mode" data-mode={mode}>
-      {text}
-    </span>
   );
 }
 

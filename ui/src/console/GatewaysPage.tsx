@@ -193,7 +193,7 @@ export function GatewaysPage({ selectedId }: { selectedId?: string }) {
   );
 }
 
-function FeedState({ mode }: { mode: FeedMode }) {
+export function FeedState({ mode }: { mode: FeedMode }) {
   const text = mode === 'live' ? 'Live updates on.' : mode === 'polling' ? 'Live updates unavailable; refreshing every 5 s.' : 'Connecting to live updates…';
   return (
     <span class={`feed feed--${mode}`} data-testid="feed-mode" data-mode={mode}>
