@@ -1,4 +1,4 @@
-// A scripted gateway that follows the gateway auto-registration guide
+// Deployments end to end: a scripted gateway that follows the auto-registration guide
 // verbatim (shared/reference/002…: the registration and heartbeat payloads as
 // printed there, X-Gateway-Key, heartbeat every N s, config polling), plus
 // Portico's deployment acknowledgement (docs/gateways.md): it registers,
@@ -150,7 +150,8 @@ test('a gateway following the guide registers, heartbeats, applies and acknowled
       return r.json.sync_status === 'synced' ? r.json : null;
     }, 10000, 'synced');
     assert.equal(synced.applied_hash, d.json.expected_hash);
-    assert.equal(g.applied.get(d.json.id), d.json.expected_hash);
+    // (The gateway records it when the acknowledgement's response arrives.)
+    await waitFor(() => g.applied.get(d.json.id) === d.json.expected_hash, 5000, 'the gateway to record it');
     await waitFor(() => g.lastConfig && g.lastConfig.pending_deployments.length === 0 && g.lastConfig.gateway_id === g.id, 5000, 'an empty config poll');
 
     // It keeps beating every N seconds meanwhile.
