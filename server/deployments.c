@@ -899,9 +899,9 @@ int deployments_handle_create(struct req *r)
         rc = create_for_environment(r, db, api, api_id, env);
         goto out;
     }
-    /* A gateway of another tenant is invisible; a shared one (NULL) takes any. */
-    const char *gt = db_rows(gw) == 1 ? db_get(gw, 0, 0) : NULL;
-    if (db_rows(gw) != 1 || !tenant_visible(r, gt) || (gt && strcmp(gt, db_get(api, 0, 0)) != 0)) {
+    /* A gateway of another tenant is invisible (cpi-admin sees all); a
+     * shared one (NULL) takes any tenant's APIs. */
+    if (db_rows(gw) != 1 || !tenant_visible(r, db_get(gw, 0, 0))) {
         rc = http_send_error(r, 404, "not_found", "gateway_id: no such gateway");
         goto out;
     }

@@ -73,9 +73,10 @@ test('create: shape, content hash, first history entry, and bad input', async ()
   for (const [body, code] of bad) assertError(assert, await p.post('/v1/deployments', body, { key: KEYS.devops }), 400, code);
   assertError(assert, await p.post('/v1/deployments', { api_id: randomUUID(), gateway_id: g.id }, { key: KEYS.devops }), 404, 'not_found');
   assertError(assert, await p.post('/v1/deployments', { api_id: a.id, gateway_id: randomUUID() }, { key: KEYS.devops }), 404, 'not_found');
-  // Another tenant's gateway takes no deployment of this tenant's API, even from cpi-admin.
+  // Another tenant's gateway is not found (cpi-admin, who sees every tenant, may).
   const other = await gateway(p, { tenant_id: 'globex' });
-  assertError(assert, await p.post('/v1/deployments', { api_id: a.id, gateway_id: other.id }, { key: KEYS.admin }), 404, 'not_found');
+  assertError(assert, await p.post('/v1/deployments', { api_id: a.id, gateway_id: other.id }, { key: KEYS.devops }), 404, 'not_found');
+  assertError(assert, await p.post('/v1/deployments', { api_id: a.id, gateway_id: other.id }, { key: KEYS.tenantAdmin }), 404, 'not_found');
   assertError(assert, await p.post('/v1/deployments', { api_id: a.id, gateway_id: g.id }, { key: KEYS.viewer }), 403, 'forbidden');
 
   const d = await deploy(p, a.id, g.id);
