@@ -1103,6 +1103,20 @@ out:
     return rc;
 }
 
+/* ---- protocol: deployment reports ------------------------------------------ */
+
+/* A gateway's deployment status report: the same ownership rule as its
+ * heartbeats and config polls (another configured key gets 403), then
+ * deployments.c records the report. */
+int gateways_handle_deployment_report(struct req *r)
+{
+    char id[CRYPTO_UUID_LEN + 1], mine[AUTH_GATEWAY_DIGEST_LEN + 1];
+    if (!id_param(r, id)) return http_send_error(r, 404, "not_found", "no such gateway");
+    presented_digest(r, mine);
+    int rc = heartbeat_owner(r, db_thread(), id, mine);
+    return rc != 0 ? rc : deployments_handle_report(r);
+}
+
 /* ---- protocol: config ----------------------------------------------------- */
 
 static const char SQL_CONFIG_GATEWAY[] =

@@ -93,7 +93,7 @@ static const struct route table[] = {
      "deployments.sync"},
     {"GET", "/v1/deployments/{id}", deployments_handle_get, PERM_READ, 0, "deployments.get"},
     {"POST", "/v1/internal/gateways/{id}/deployments/{deployment_id}/status",
-     deployments_handle_report, PERM_NONE, GW | JSON, "deployments.report"},
+     gateways_handle_deployment_report, PERM_NONE, GW | JSON, "deployments.report"},
 
     /* self-service: applications and subscriptions (handlers check ownership) */
     {"GET", "/v1/applications", applications_handle_list, PERM_READ, 0, "applications.list"},

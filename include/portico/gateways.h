@@ -91,6 +91,7 @@ void gateways_log_failure(const struct req *r);
 int gateways_handle_register(struct req *r);
 int gateways_handle_heartbeat(struct req *r);
 int gateways_handle_config(struct req *r);
+int gateways_handle_deployment_report(struct req *r);
 int gateways_handle_list(struct req *r);
 int gateways_handle_get(struct req *r);
 int gateways_handle_delete(struct req *r);

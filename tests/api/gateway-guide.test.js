@@ -204,6 +204,12 @@ test('the key that registered a gateway owns it: another configured key gets 403
   assertError(assert, await register(p, b, KEY_B), 403, 'gateway_owned');
   assertError(assert, await heartbeat(p, g.id, { uptime_seconds: 1 }, KEY_B), 403, 'gateway_owned');
   assertError(assert, await config(p, g.id, KEY_B), 403, 'gateway_owned');
+  // Deployment status reports follow the same rule (checked before the
+  // deployment is looked up: the owner gets 404 for an unknown deployment).
+  const did = '00000000-0000-4000-8000-000000000001';
+  const rep = (key) => p.post(`/v1/internal/gateways/${g.id}/deployments/${did}/status`, { status: 'synced', applied_hash: 'sha256:00' }, gw(key));
+  assertError(assert, await rep(KEY_B), 403, 'gateway_owned');
+  assertError(assert, await rep(KEY_A), 404, 'not_found');
   // The owner still works, and nothing changed under the refused calls.
   assert.equal((await heartbeat(p, g.id, { uptime_seconds: 2 }, KEY_A)).status, 204);
   assert.equal((await config(p, g.id, KEY_A)).status, 200);
