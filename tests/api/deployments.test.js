@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startPortico, assertError, KEYS, GATEWAY_KEY, sleep } from './lib/harness.js';
+import { openEventStream } from './lib/sse.js';
 
 let p, anon;
 before(async () => {
@@ -422,33 +423,8 @@ test('deployment.status events on the stream, in order', async () => {
 
 // Opens /v1/gateways/events and parses events as they arrive.
 async function openStream(inst, key = KEYS.admin) {
-  const ac = new AbortController();
-  const res = await fetch(inst.url + '/v1/gateways/events', { headers: { 'X-API-Key': key }, signal: ac.signal });
-  assert.equal(res.status, 200);
-  const s = { events: [], close: () => ac.abort() };
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let type = null, data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (type) s.events.push({ type, data: JSON.parse(data) });
-        }
-      }
-    } catch { /* aborted */ }
-  })();
+  const s = await openEventStream(inst.url, { 'X-API-Key': key });
+  assert.equal(s.res.status, 200);
   s.waitFor = (pred, ms = 6000, what = 'an event') => waitFor(() => s.events.find(pred), ms, what);
   return s;
 }

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Portico, startPortico, assertError, KEYS, GATEWAY_KEY, DB_KIND, sleep } from './lib/harness.js';
+import { openEventStream } from './lib/sse.js';
 
 // A short offline window so transitions happen within the test.
 const WINDOW = { offline_after_seconds: 2, health_interval_ms: 200 };
@@ -65,35 +66,7 @@ const pairs = (transitions) => transitions.map((t) => `${t.from}>${t.to}`);
 
 // Opens /v1/gateways/events and parses events as they arrive.
 async function openStream(inst, key = KEYS.admin) {
-  const ac = new AbortController();
-  const res = await fetch(inst.url + '/v1/gateways/events', { headers: { 'X-API-Key': key }, signal: ac.signal });
-  const s = { res, events: [], comments: [], ended: false, close: () => ac.abort() };
-  if (res.status !== 200) { s.text = await res.text(); return s; }
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  s.done = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let type = null, data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) s.comments.push(line.slice(1).trim());
-            else if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (type) s.events.push({ type, data: JSON.parse(data) });
-        }
-      }
-    } catch { /* aborted */ }
-    s.ended = true;
-  })();
+  const s = await openEventStream(inst.url, { 'X-API-Key': key });
   s.waitFor = (pred, ms = 6000, what = 'an event') => waitFor(() => s.events.find(pred), ms, what);
   return s;
 }

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { startPortico, assertError, KEYS, GATEWAY_KEY, sleep } from './lib/harness.js';
+import { openEventStream } from './lib/sse.js';
 
 let p;
 before(async () => { p = await startPortico(); });
@@ -447,33 +448,8 @@ test('lists: mine vs manage, pending first, filters, counts', async () => {
 // ---- events and audit -----------------------------------------------------------
 
 async function openStream(key) {
-  const ac = new AbortController();
-  const res = await fetch(p.url + '/v1/gateways/events', { headers: { 'X-API-Key': key }, signal: ac.signal });
-  assert.equal(res.status, 200);
-  const s = { events: [], close: () => ac.abort() };
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let type = null, data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (type) s.events.push({ type, data: JSON.parse(data) });
-        }
-      }
-    } catch { /* aborted */ }
-  })();
+  const s = await openEventStream(p.url, { 'X-API-Key': key });
+  assert.equal(s.res.status, 200);
   return s;
 }
 

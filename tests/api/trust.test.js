@@ -12,6 +12,7 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startPortico, assertError, rawRequest, KEYS, GATEWAY_KEY, DB_KIND, sleep } from './lib/harness.js';
+import { openEventStream } from './lib/sse.js';
 
 let p;
 const extra = [];
@@ -74,36 +75,8 @@ async function signIn(inst, key) {
 }
 
 // Opens /v1/gateways/events with the given headers and parses events.
-async function openStream(inst, headers) {
-  const ac = new AbortController();
-  const res = await fetch(inst.url + '/v1/gateways/events', { headers, signal: ac.signal });
-  const s = { res, events: [], ended: false, close: () => ac.abort() };
-  if (res.status !== 200) { s.text = await res.text(); s.json = JSON.parse(s.text); return s; }
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  s.done = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let type = null, data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (type) s.events.push({ type, data: JSON.parse(data) });
-        }
-      }
-    } catch { /* aborted */ }
-    s.ended = true;
-  })();
-  return s;
+function openStream(inst, headers) {
+  return openEventStream(inst.url, headers);
 }
 
 let gwSeq = 0;
