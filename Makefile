@@ -37,7 +37,7 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=un
 
 .PHONY: all build ui run test test-unit test-api test-api-sqlite test-api-pg test-e2e test-ui \
         asan format format-check verify verify-static lint-c banned clean deps bench fuzz leakcheck docker \
-        docker-check fuzz-build fuzz-bins test-fuzz
+        docker-check fuzz-build fuzz-bins test-fuzz include-cycles
 
 all: ui build
 
@@ -172,14 +172,19 @@ format-check:
 banned:
 	@bash scripts/banned.sh
 
+# No two modules in server/ may include each other, directly or in a circle.
+include-cycles:
+	@bash scripts/include-cycles.sh
+
 lint-c:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -Iinclude server/ embed/
 	clang-tidy --quiet server/*.c embed/*.c -- -Iinclude -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE \
 	  $(shell pkg-config --cflags $(PKGS)) 2>/dev/null
 
-# Static checks: formatting, banned functions, cppcheck, UI lint and types.
-verify-static: format-check banned lint-c
+# Static checks: formatting, banned functions, include circles, cppcheck,
+# UI lint and types.
+verify-static: format-check banned include-cycles lint-c
 	@cd ui && npm run --silent lint && npm run --silent typecheck
 
 # Everything: the static checks, then the whole test suite.

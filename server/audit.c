@@ -27,7 +27,6 @@
  */
 #define _GNU_SOURCE
 #include "portico/audit.h"
-#include "portico/auth.h"
 
 #include <cJSON.h>
 #include <pthread.h>
@@ -45,7 +44,6 @@
 #include "portico/json.h"
 #include "portico/limits.h"
 #include "portico/log.h"
-#include "portico/metrics.h"
 #include "portico/rbac.h"
 #include "portico/util.h"
 
@@ -94,12 +92,12 @@ static struct {
     int64_t full_logged_ms; /* last "buffer full" log line (monotonic ms) */
 } ring = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static const struct config *cfg;
 static pthread_t writer;
 static bool writer_running;
 static atomic_bool enabled;
 static atomic_uint_fast64_t dropped_total;
 static atomic_uint_fast64_t written_total;
+static atomic_uint_fast64_t db_errors; /* the writer's and purge's database errors */
 
 static const char SQL_INSERT[] =
     "INSERT INTO audit_events (kind, at, request_id, method, path, query, status, duration_ms,"
@@ -336,7 +334,8 @@ static void ring_push(struct audit_event *ev)
     if (log_it)
         log_warn("audit buffer full; dropping events (%llu dropped so far; audit.buffer_depth "
                  "is %ld)",
-                 (unsigned long long)total, cfg ? cfg->audit.buffer_depth : 0L);
+                 (unsigned long long)total,
+                 config_active() ? config_active()->audit.buffer_depth : 0L);
 }
 
 /* Removes the first n events (the writer handled them) and frees them. */
@@ -374,10 +373,10 @@ static struct audit_event *event_from(const struct req *r, const char *kind)
     copy_clean(ev->method, sizeof ev->method, r->method);
     copy_clean(ev->path, sizeof ev->path, r->path);
     redact_query(r->query, ev->query, sizeof ev->query);
-    copy_clean(ev->auth_type, sizeof ev->auth_type, auth_type_name(p->type));
+    copy_clean(ev->auth_type, sizeof ev->auth_type, principal_type_name(p->type));
     if (p->type != AUTH_NONE) {
         char who[sizeof ev->principal];
-        auth_audit_principal(p, who, sizeof who);
+        principal_audit_name(p, who, sizeof who);
         copy_clean(ev->principal, sizeof ev->principal, who);
         copy_clean(ev->tenant_id, sizeof ev->tenant_id, p->tenant_id);
         if (p->role != ROLE_NONE) copy_clean(ev->role, sizeof ev->role, rbac_role_name(p->role));
@@ -474,6 +473,11 @@ void audit_record_auth(const struct req *r, const char *action, const char *subj
     ring_push(ev);
 }
 
+uint64_t audit_db_errors_total(void)
+{
+    return atomic_load(&db_errors);
+}
+
 uint64_t audit_dropped_total(void)
 {
     return atomic_load(&dropped_total);
@@ -558,16 +562,16 @@ static enum db_err write_batch(struct db *db, struct audit_event *const *batch, 
 static void purge_old(struct db *db)
 {
     long affected = 0;
-    int64_t cutoff = util_now_ms() - (int64_t)cfg->audit.retention_days * 86400000LL;
+    int64_t cutoff = util_now_ms() - (int64_t)config_active()->audit.retention_days * 86400000LL;
     enum db_err e = db_exec(db, SQL_PURGE, DB_ARGS(DBP_INT(cutoff)), &affected);
     if (e != DB_OK) {
-        metrics_db_error();
+        atomic_fetch_add(&db_errors, 1);
         log_warn("audit: retention purge failed (%s); will retry", db_err_name(e));
         return;
     }
     if (affected > 0)
         log_info("audit: purged %ld events older than %ld days", affected,
-                 cfg->audit.retention_days);
+                 config_active()->audit.retention_days);
 }
 
 /* Waits on the ring's condition until `until_mono_ms` (lock held). */
@@ -594,7 +598,7 @@ static void *writer_main(void *arg)
     int64_t backoff = AUDIT_BACKOFF_MIN_MS;
     int64_t retry_at = 0; /* monotonic ms: no write before this */
     int64_t failing_logged = -AUDIT_FULL_LOG_INTERVAL_MS;
-    bool purging = cfg->audit.retention_days > 0;
+    bool purging = config_active()->audit.retention_days > 0;
     int64_t next_purge = mono_ms(); /* once at start, then hourly */
 
     for (;;) {
@@ -658,7 +662,7 @@ static void *writer_main(void *arg)
             retry_at = 0;
             continue;
         }
-        metrics_db_error();
+        atomic_fetch_add(&db_errors, 1);
         if (mono_ms() - failing_logged >= AUDIT_FULL_LOG_INTERVAL_MS) {
             failing_logged = mono_ms();
             log_warn("audit: cannot write events (%s); %llu waiting, retrying", db_err_name(e),
@@ -676,10 +680,9 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int audit_start(const struct config *config)
+int audit_start(void)
 {
-    cfg = config;
-    if (!cfg->audit.enabled) {
+    if (!config_active()->audit.enabled) {
         log_info("audit: disabled (audit.enabled is false)");
         return 0;
     }
@@ -688,8 +691,9 @@ int audit_start(const struct config *config)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     int rc = pthread_cond_init(&ring.wake, &attr);
     pthread_condattr_destroy(&attr);
-    if (rc != 0 || ring_setup((size_t)cfg->audit.buffer_depth) != 0) {
-        log_error("audit: cannot allocate the buffer (%ld events)", cfg->audit.buffer_depth);
+    if (rc != 0 || ring_setup((size_t)config_active()->audit.buffer_depth) != 0) {
+        log_error("audit: cannot allocate the buffer (%ld events)",
+                  config_active()->audit.buffer_depth);
         return -1;
     }
     if (pthread_create(&writer, NULL, writer_main, NULL) != 0) {

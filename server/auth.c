@@ -5,7 +5,7 @@
  * downgraded to anonymous; no later credential is tried. Also: gateway keys
  * (X-Gateway-Key), CSRF and Origin checks, GET /v1/whoami, GET /v1/auth/config.
  *
- * Threading: `gateway_keys` and `cfg` are written by auth_init before the
+ * Threading: `gateway_keys` is written by auth_init before the
  * server starts and read-only afterwards.
  */
 #define _GNU_SOURCE
@@ -31,15 +31,13 @@
 
 #define AUTH_GATEWAY_KEYS_MAX 16
 
-static const struct config *cfg;
 static char *gateway_keys[AUTH_GATEWAY_KEYS_MAX];
 static int gateway_key_count;
 
-int auth_init(const struct config *config)
+int auth_init(void)
 {
-    cfg = config;
     auth_cleanup();
-    char *copy = util_strdup(cfg->gateways.api_keys);
+    char *copy = util_strdup(config_active()->gateways.api_keys);
     if (!copy) return -1;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -53,7 +51,7 @@ int auth_init(const struct config *config)
         gateway_keys[gateway_key_count++] = util_strdup(tok);
     }
     free(copy);
-    if (apikeys_load_file(cfg->auth.keys_file, stderr) != 0) return -1;
+    if (apikeys_load_file(config_active()->auth.keys_file, stderr) != 0) return -1;
     return 0;
 }
 
@@ -68,7 +66,7 @@ static void set_anonymous(struct principal *p)
 {
     memset(p, 0, sizeof *p);
     p->type = AUTH_ANONYMOUS;
-    p->role = rbac_role_parse(cfg->auth.anonymous_role);
+    p->role = rbac_role_parse(config_active()->auth.anonymous_role);
     util_copy(p->subject, sizeof p->subject, "anonymous");
     util_copy(p->tenant_id, sizeof p->tenant_id, "default");
 }
@@ -126,14 +124,14 @@ int auth_resolve(struct req *r)
             if (rc == 2)
                 return http_send_error(r, 403, "forbidden",
                                        "the token is valid but carries no Portico role in %s",
-                                       cfg->oidc.roles_claim);
+                                       config_active()->oidc.roles_claim);
             if (rc < 0) return http_send_unauthorized(r, true, "the bearer token is invalid");
         }
         return resolve_key(r, token);
     }
 
     /* No credential. */
-    if (cfg->auth.allow_anonymous) set_anonymous(p);
+    if (config_active()->auth.allow_anonymous) set_anonymous(p);
     return 0;
 }
 
@@ -158,7 +156,7 @@ static int resolve_quiet(struct req *r, struct principal *p)
         int rc = oidc_enabled() ? oidc_verify_bearer(token, p) : 1;
         if (rc != 1) return rc;
     } else {
-        if (!cfg->auth.allow_anonymous) return 1;
+        if (!config_active()->auth.allow_anonymous) return 1;
         set_anonymous(p);
         return 0;
     }
@@ -207,7 +205,7 @@ bool auth_origin_ok(struct req *r)
     const char *origin = http_header(r, "Origin");
     if (!origin) return true;
     char want[256];
-    config_public_origin(cfg, want, sizeof want);
+    config_public_origin(config_active(), want, sizeof want);
     return strcasecmp(origin, want) == 0;
 }
 
@@ -228,40 +226,6 @@ int auth_check_csrf(struct req *r)
     return 0;
 }
 
-void auth_audit_principal(const struct principal *p, char *out, size_t n)
-{
-    bool key =
-        (p->type == AUTH_API_KEY || p->type == AUTH_SESSION) && (p->key_id[0] || p->file_key);
-    if (!key) {
-        util_copy(out, n, p->subject);
-        return;
-    }
-    char suffix[64];
-    snprintf(suffix, sizeof suffix, " [%s]", p->key_id[0] ? p->key_id : "keys-file");
-    size_t sl = strlen(suffix), keep = strlen(p->subject);
-    if (n <= sl) {
-        if (n) out[0] = '\0';
-        return;
-    }
-    /* A long name is cut (never the id), on a UTF-8 character boundary. */
-    if (keep > n - sl - 1) keep = n - sl - 1;
-    while (keep > 0 && ((unsigned char)p->subject[keep] & 0xc0) == 0x80) keep--;
-    memcpy(out, p->subject, keep);
-    memcpy(out + keep, suffix, sl + 1);
-}
-
-const char *auth_type_name(enum auth_type t)
-{
-    switch (t) {
-    case AUTH_SESSION: return "session";
-    case AUTH_API_KEY: return "api_key";
-    case AUTH_JWT: return "jwt";
-    case AUTH_GATEWAY: return "gateway";
-    case AUTH_ANONYMOUS: return "anonymous";
-    default: return "none";
-    }
-}
-
 cJSON *auth_whoami_json(const struct req *r)
 {
     const struct principal *p = &r->principal;
@@ -270,7 +234,7 @@ cJSON *auth_whoami_json(const struct req *r)
     cJSON_AddStringToObject(o, "subject", p->subject);
     json_add_str_or_null(o, "name", p->name[0] ? p->name : NULL);
     json_add_str_or_null(o, "email", p->email[0] ? p->email : NULL);
-    cJSON_AddStringToObject(o, "auth_type", auth_type_name(p->type));
+    cJSON_AddStringToObject(o, "auth_type", principal_type_name(p->type));
     cJSON_AddStringToObject(o, "role", rbac_role_name(p->role));
     cJSON_AddStringToObject(o, "tenant_id", p->tenant_id);
     cJSON *scopes = cJSON_AddArrayToObject(o, "scopes");
@@ -293,7 +257,7 @@ int auth_handle_config(struct req *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "oidc_enabled", oidc_enabled());
     cJSON_AddBoolToObject(o, "api_key_enabled", true);
-    cJSON_AddBoolToObject(o, "anonymous_enabled", cfg->auth.allow_anonymous);
+    cJSON_AddBoolToObject(o, "anonymous_enabled", config_active()->auth.allow_anonymous);
     return http_send_json_take(r, 200, o);
 }
 

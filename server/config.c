@@ -19,6 +19,10 @@
 #include "portico/limits.h"
 #include "portico/util.h"
 
+/* The active configuration (config_active): written by main before the
+ * worker threads start and after they stopped; read-only meanwhile. */
+static const struct config *active;
+
 #define K(name, type, field, def, min, max, choices, secret, help)                                 \
     {                                                                                              \
         name, type, offsetof(struct config, field), def, min, max, choices, secret, help           \
@@ -613,6 +617,7 @@ int config_load(const char *path, struct config *cfg, FILE *err)
 
 void config_free(struct config *cfg)
 {
+    if (cfg && active == cfg) active = NULL;
     if (!cfg) return;
     for (size_t i = 0; i < NKEYS; i++) {
         const struct config_key *k = &config_key_table[i];
@@ -685,6 +690,16 @@ void config_public_origin(const struct config *cfg, char *out, size_t n)
     if (len >= n) len = n - 1;
     memcpy(out, u, len);
     out[len] = '\0';
+}
+
+void config_set_active(const struct config *cfg)
+{
+    active = cfg;
+}
+
+const struct config *config_active(void)
+{
+    return active;
 }
 
 void config_set_bound_port(struct config *cfg, int port)

@@ -65,7 +65,6 @@ static struct event ring[EVENTS_RING];
 static uint64_t next_seq; /* sequence number of the next event */
 static bool stopping;
 static atomic_int open_streams;
-static const struct config *cfg;
 static char instance[17];
 static pthread_t listener;
 static bool listener_running, listener_stop;
@@ -241,10 +240,9 @@ static void *listener_main(void *arg)
     return NULL;
 }
 
-int events_start(const struct config *config)
+int events_start(void)
 {
     pthread_once(&once, init_once);
-    cfg = config;
     unsigned char raw[8];
     if (crypto_random(raw, sizeof raw) != 0) return -1;
     crypto_hex(raw, sizeof raw, instance);
@@ -299,7 +297,7 @@ static void owner_id(const struct req *r, char *out, size_t n)
     if (p->type == AUTH_ANONYMOUS)
         snprintf(who, sizeof who, "anonymous@%s", http_remote_addr(r));
     else
-        auth_audit_principal(p, who, sizeof who);
+        principal_audit_name(p, who, sizeof who);
     snprintf(out, n, "%d|%s|%s", (int)p->type, p->tenant_id, who);
 }
 
@@ -344,8 +342,9 @@ int events_handle_stream(struct req *r)
 {
     pthread_once(&once, init_once);
     bool all = (rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS) != 0;
-    long max = cfg ? cfg->gateways.max_event_streams : 0;
-    long per = cfg ? cfg->gateways.max_event_streams_per_principal : 0;
+    const struct config *c = config_active();
+    long max = c ? c->gateways.max_event_streams : 0;
+    long per = c ? c->gateways.max_event_streams_per_principal : 0;
     uint64_t seq;
     char owner[EVENTS_OWNER_ID_MAX];
     owner_id(r, owner, sizeof owner);

@@ -876,7 +876,8 @@ int gateway_history_handle_get(struct req *r)
     cJSON_AddNumberToObject(o, "step_seconds", (double)step);
     json_add_time(o, "from", a);
     json_add_time(o, "to", b);
-    cJSON_AddNumberToObject(o, "degraded_error_rate", http_config()->gateways.degraded_error_rate);
+    cJSON_AddNumberToObject(o, "degraded_error_rate",
+                            config_active()->gateways.degraded_error_rate);
     cJSON *arr = cJSON_AddArrayToObject(o, "points");
     for (int64_t i = 0; i < npoints; i++) {
         cJSON *p = cJSON_CreateObject();

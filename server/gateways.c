@@ -37,7 +37,6 @@
 #include "portico/db.h"
 #include "portico/deployments.h"
 #include "portico/events.h"
-#include "portico/gateway_history.h"
 #include "portico/http.h"
 #include "portico/json.h"
 #include "portico/limits.h"
@@ -828,7 +827,7 @@ static int parse_registration(struct req *r, const cJSON *body, struct registrat
 
 int gateways_handle_register(struct req *r)
 {
-    const struct config *cfg = http_config();
+    const struct config *cfg = config_active();
     struct db *db = db_thread();
     struct db_result *res = NULL;
     cJSON *item = NULL;
@@ -983,6 +982,13 @@ static struct db_param opt_int(int rc, int64_t v)
 }
 
 /* Hands the heartbeat to the history (prev_* from the RETURNING, columns 4..6). */
+static gateways_heartbeat_hook heartbeat_hook; /* set before the server starts */
+
+void gateways_set_heartbeat_hook(gateways_heartbeat_hook hook)
+{
+    heartbeat_hook = hook;
+}
+
 static void history_sample(const struct db_result *res, const char *id, const char *tenant,
                            int64_t now, int64_t uptime, bool has_requests, int64_t requests,
                            bool has_rate, double rate, bool has_routes, int64_t routes,
@@ -1005,12 +1011,12 @@ static void history_sample(const struct db_result *res, const char *id, const ch
                                        .prev_uptime = int_or(res, 0, 5, 0),
                                        .has_prev_requests = !db_is_null(res, 0, 6),
                                        .prev_requests = int_or(res, 0, 6, 0)};
-    gateway_history_heartbeat(id, tenant, &s);
+    if (heartbeat_hook) heartbeat_hook(id, tenant, &s);
 }
 
 int gateways_handle_heartbeat(struct req *r)
 {
-    const struct config *cfg = http_config();
+    const struct config *cfg = config_active();
     struct db *db = db_thread();
     struct db_result *res = NULL;
     char id[CRYPTO_UUID_LEN + 1], err[JSON_ERR_MAX];
@@ -1347,7 +1353,7 @@ static bool has_filter(const struct list_filter *f)
 
 int gateways_handle_list(struct req *r)
 {
-    const struct config *cfg = http_config();
+    const struct config *cfg = config_active();
     struct db *db = db_thread();
     struct list_filter f;
     struct db_result *items = NULL, *total = NULL;
@@ -1487,7 +1493,7 @@ enum db_err gateways_visible(struct db *db, const struct req *r, const char *id,
 
 int gateways_handle_get(struct req *r)
 {
-    const struct config *cfg = http_config();
+    const struct config *cfg = config_active();
     struct db *db = db_thread();
     struct db_result *res = NULL, *tr = NULL;
     char id[CRYPTO_UUID_LEN + 1];
@@ -1569,7 +1575,7 @@ static const char SQL_MAINTENANCE_TENANT[] =
 
 int gateways_handle_maintenance(struct req *r)
 {
-    const struct config *cfg = http_config();
+    const struct config *cfg = config_active();
     struct db *db = db_thread();
     struct db_result *res = NULL;
     char id[CRYPTO_UUID_LEN + 1], err[JSON_ERR_MAX];

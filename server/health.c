@@ -36,7 +36,6 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond;
 static pthread_t worker;
 static bool running, stop_requested;
-static const struct config *cfg;
 
 /* Gateways whose derived status ($1 = now - window, $2 = degraded rate)
  * differs from the recorded one. */
@@ -63,25 +62,27 @@ static long interval_ms(const struct config *c)
 
 int health_run_once(void)
 {
-    if (!cfg) return 0;
+    if (!config_active()) return 0;
     struct db *db = db_thread();
     struct db_result *res = NULL;
     int64_t now = util_now_ms();
     int recorded = 0;
     pthread_once(&sql_once, sql_build);
-    enum db_err e = db_query(db, sql_changed,
-                             DB_ARGS(DBP_INT(now - cfg->gateways.offline_after_seconds * 1000LL),
-                                     DBP_REAL(cfg->gateways.degraded_error_rate)),
-                             &res);
+    enum db_err e =
+        db_query(db, sql_changed,
+                 DB_ARGS(DBP_INT(now - config_active()->gateways.offline_after_seconds * 1000LL),
+                         DBP_REAL(config_active()->gateways.degraded_error_rate)),
+                 &res);
     if (e != DB_OK) {
         db_result_free(res);
         return -1;
     }
     for (size_t i = 0; i < db_rows(res); i++) {
         char reason[128];
-        const char *status = gateways_status(
-            cfg, db_get_int(res, i, 3) != 0, db_is_null(res, i, 4) ? -1 : db_get_int(res, i, 4),
-            !db_is_null(res, i, 5), db_get_double(res, i, 5), now, reason, sizeof reason);
+        const char *status = gateways_status(config_active(), db_get_int(res, i, 3) != 0,
+                                             db_is_null(res, i, 4) ? -1 : db_get_int(res, i, 4),
+                                             !db_is_null(res, i, 5), db_get_double(res, i, 5), now,
+                                             reason, sizeof reason);
         struct gateway_transition t = {db_get(res, i, 0),
                                        db_get(res, i, 1),
                                        db_get(res, i, 2),
@@ -90,7 +91,7 @@ int health_run_once(void)
                                        reason,
                                        now};
         if (strcmp(t.from, t.to) == 0) continue;
-        int rc = gateways_record_transition(db, cfg, &t);
+        int rc = gateways_record_transition(db, config_active(), &t);
         if (rc > 0)
             recorded++;
         else if (rc < 0)
@@ -105,7 +106,7 @@ int health_run_once(void)
 static void *worker_main(void *arg)
 {
     (void)arg;
-    long every = interval_ms(cfg);
+    long every = interval_ms(config_active());
     bool warned = false;
     pthread_mutex_lock(&mu);
     while (!stop_requested) {
@@ -133,9 +134,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int health_start(const struct config *config)
+int health_start(void)
 {
-    cfg = config;
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -147,7 +147,7 @@ int health_start(const struct config *config)
         return -1;
     }
     running = true;
-    log_info("health: checking gateway status every %ld ms", interval_ms(cfg));
+    log_info("health: checking gateway status every %ld ms", interval_ms(config_active()));
     return 0;
 }
 

@@ -1,13 +1,15 @@
 /*
- * http.c — civetweb setup, the dispatcher and the request/response helpers.
+ * http.c — the transport: civetweb setup, the request object, and the
+ * request and response helpers. It knows no application module: each
+ * request is handed to the pipeline function given to http_start
+ * (dispatch_request, server/dispatch.c).
  *
- * Every request goes through dispatch(): route lookup (404/405), credential
- * resolution and permission check (401/403), CSRF, body size (413), content
- * type (415), then the handler; afterwards metrics and audit.
+ * Every response head is written by one function (put_head), so every
+ * response, streams included, carries X-Request-Id and the security headers.
  *
- * Threading: civetweb worker threads run dispatch() concurrently. Shared
- * state: `cfg` (read-only after start), `ctx` (set before/after the workers
- * run), `draining` (atomic). Each worker owns a database connection in
+ * Threading: civetweb worker threads serve requests concurrently. Shared
+ * state: `pipeline` and `ctx` (set before/after the workers run),
+ * `draining` (atomic). Each worker owns a database connection in
  * thread-local storage, closed by the exit_thread hook.
  */
 #define _GNU_SOURCE
@@ -28,22 +30,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "portico/assets.h"
-#include "portico/audit.h"
-#include "portico/auth.h"
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
-#include "portico/framing.h"
-#include "portico/gateways.h"
 #include "portico/json.h"
 #include "portico/log.h"
-#include "portico/metrics.h"
 #include "portico/util.h"
 
-static const struct config *cfg;
+static http_handler pipeline;
 static struct mg_context *ctx;
-static int bound_port; /* the listening port, for http_stop */
+static int bound_port;        /* the listening port, for http_stop */
+static char bound_host[64];   /* the listening address, for http_stop */
 static atomic_bool draining;
 
 static const char CSP_HTML[] =
@@ -51,11 +48,6 @@ static const char CSP_HTML[] =
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'";
 static const char CSP_API[] = "default-src 'none'; frame-ancestors 'none'";
-
-const struct config *http_config(void)
-{
-    return cfg;
-}
 
 bool http_draining(void)
 {
@@ -87,12 +79,59 @@ bool http_keeps_alive(const struct req *r)
 /* Bodies up to this size go out in the same write as the head. */
 #define HTTP_COALESCE_MAX 16384
 
-/* Sends the response head (and a small body) with one mg_write. civetweb's
- * header API (mg_response_header_*) sends every header line with its own
- * send(): a dozen syscalls and packets for a small response. Returns 0, or
- * -1 when the head could not be built (the caller falls back). */
+/* Where put_head writes: a buffer sent with one mg_write, or civetweb's
+ * header API (which sends each line with its own send(), but is how
+ * civetweb learns that a response must close the connection). */
+struct head {
+    struct mg_connection *conn;
+    struct strbuf *b; /* NULL: civetweb's header API */
+};
+
+static void head_add(struct head *h, const char *name, const char *value)
+{
+    if (h->b)
+        strbuf_printf(h->b, "%s: %s\r\n", name, value);
+    else
+        mg_response_header_add(h->conn, name, value, -1);
+}
+
+/* The one response-head writer: content headers, X-Request-Id, the
+ * security headers and Cache-Control (no-store unless extra_headers sets
+ * one), then extra_headers. len < 0: no Content-Length (streams). 204 and
+ * 304 have no body: no Content-Length, and a 304 sends no Content-Type
+ * either (it would replace the cached one). */
+static void put_head(struct head *h, const struct req *r, int status, const char *content_type,
+                     long long len, const char *extra_headers)
+{
+    char num[32];
+    bool html = content_type && strncmp(content_type, "text/html", 9) == 0;
+    bool bodyless = status == 204 || status == 304;
+    if (content_type && status != 304) head_add(h, "Content-Type", content_type);
+    if (!bodyless && len >= 0) {
+        snprintf(num, sizeof num, "%lld", len);
+        head_add(h, "Content-Length", num);
+    }
+    head_add(h, "X-Request-Id", r->request_id);
+    head_add(h, "X-Content-Type-Options", "nosniff");
+    head_add(h, "Content-Security-Policy", html ? CSP_HTML : CSP_API);
+    if (html) head_add(h, "Referrer-Policy", "same-origin");
+    if (!extra_headers || !strcasestr(extra_headers, "Cache-Control:"))
+        head_add(h, "Cache-Control", "no-store");
+    if (!extra_headers || !*extra_headers) return;
+    if (!h->b) {
+        mg_response_header_add_lines(h->conn, extra_headers);
+        return;
+    }
+    strbuf_puts(h->b, extra_headers);
+    size_t n = strlen(extra_headers);
+    if (n < 2 || strcmp(extra_headers + n - 2, "\r\n") != 0) strbuf_puts(h->b, "\r\n");
+}
+
+/* Sends the head (and a small body) with one mg_write: civetweb's header
+ * API would cost a dozen syscalls and packets for a small response.
+ * Returns 0, or -1 when the head could not be built (the caller falls back). */
 static int send_coalesced(struct req *r, int status, const char *content_type, const void *body,
-                          size_t len, const char *extra_headers, bool html)
+                          size_t len, const char *extra_headers)
 {
     char date[64];
     time_t now = time(NULL);
@@ -100,27 +139,13 @@ static int send_coalesced(struct req *r, int status, const char *content_type, c
     gmtime_r(&now, &tm);
     if (strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0) date[0] = '\0';
     bool head_only = strcmp(r->method, "HEAD") == 0;
-    /* 204 and 304 have no body: no Content-Length, and a 304 sends no
-     * Content-Type either (it would replace the cached one). */
     bool bodyless = status == 204 || status == 304;
     bool with_body = len > 0 && body && !head_only && !bodyless;
     struct strbuf b;
     strbuf_init(&b, 8192 + (with_body && len <= HTTP_COALESCE_MAX ? len : 0));
     strbuf_printf(&b, "HTTP/1.1 %d %s\r\n", status, mg_get_response_code_text(r->conn, status));
-    if (content_type && status != 304) strbuf_printf(&b, "Content-Type: %s\r\n", content_type);
-    if (!bodyless) strbuf_printf(&b, "Content-Length: %zu\r\n", len);
-    strbuf_printf(&b, "X-Request-Id: %s\r\n", r->request_id);
-    strbuf_puts(&b, "X-Content-Type-Options: nosniff\r\nContent-Security-Policy: ");
-    strbuf_puts(&b, html ? CSP_HTML : CSP_API);
-    strbuf_puts(&b, "\r\n");
-    if (html) strbuf_puts(&b, "Referrer-Policy: same-origin\r\n");
-    if (!extra_headers || !strcasestr(extra_headers, "Cache-Control:"))
-        strbuf_puts(&b, "Cache-Control: no-store\r\n");
-    if (extra_headers && *extra_headers) {
-        strbuf_puts(&b, extra_headers);
-        size_t n = strlen(extra_headers);
-        if (n < 2 || strcmp(extra_headers + n - 2, "\r\n") != 0) strbuf_puts(&b, "\r\n");
-    }
+    struct head h = {r->conn, &b};
+    put_head(&h, r, status, content_type, (long long)len, extra_headers);
     if (date[0]) strbuf_printf(&b, "Date: %s\r\n", date);
     strbuf_printf(&b, "Connection: %s\r\n\r\n", client_keeps_alive(r) ? "keep-alive" : "close");
     if (with_body && len <= HTTP_COALESCE_MAX) {
@@ -140,32 +165,19 @@ static int send_coalesced(struct req *r, int status, const char *content_type, c
 int http_send(struct req *r, int status, const char *content_type, const void *body, size_t len,
               const char *extra_headers)
 {
-    char num[32];
     if (r->headers_sent) return r->status ? r->status : status;
     r->status = status;
     r->headers_sent = true;
-    bool html = content_type && strncmp(content_type, "text/html", 9) == 0;
     /* Responses that must close the connection keep civetweb's header API,
      * which is how civetweb learns that it has to close. */
     if (!(extra_headers && strcasestr(extra_headers, "Connection:")) &&
-        send_coalesced(r, status, content_type, body, len, extra_headers, html) == 0)
+        send_coalesced(r, status, content_type, body, len, extra_headers) == 0)
         return status;
     mg_response_header_start(r->conn, status);
-    bool bodyless = status == 204 || status == 304; /* as in send_coalesced */
-    if (content_type && status != 304)
-        mg_response_header_add(r->conn, "Content-Type", content_type, -1);
-    if (!bodyless) {
-        snprintf(num, sizeof num, "%zu", len);
-        mg_response_header_add(r->conn, "Content-Length", num, -1);
-    }
-    mg_response_header_add(r->conn, "X-Request-Id", r->request_id, -1);
-    mg_response_header_add(r->conn, "X-Content-Type-Options", "nosniff", -1);
-    mg_response_header_add(r->conn, "Content-Security-Policy", html ? CSP_HTML : CSP_API, -1);
-    if (html) mg_response_header_add(r->conn, "Referrer-Policy", "same-origin", -1);
-    if (!extra_headers || !strcasestr(extra_headers, "Cache-Control:"))
-        mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
-    if (extra_headers && *extra_headers) mg_response_header_add_lines(r->conn, extra_headers);
+    struct head h = {r->conn, NULL};
+    put_head(&h, r, status, content_type, (long long)len, extra_headers);
     mg_response_header_send(r->conn);
+    bool bodyless = status == 204 || status == 304;
     if (!bodyless && len > 0 && body && strcmp(r->method, "HEAD") != 0)
         mg_write(r->conn, body, len);
     return status;
@@ -188,8 +200,8 @@ int http_send_json_take(struct req *r, int status, cJSON *json)
     return rc;
 }
 
-static int send_error_headers(struct req *r, int status, const char *code, const char *message,
-                              const char *extra)
+int http_send_error_headers(struct req *r, int status, const char *code, const char *message,
+                            const char *extra)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *err = cJSON_AddObjectToObject(root, "error");
@@ -217,7 +229,7 @@ int http_send_error(struct req *r, int status, const char *code, const char *fmt
     /* Messages may echo user input: keep them valid UTF-8 for cJSON. */
     if (!util_utf8_valid(message, strlen(message)))
         util_copy(message, sizeof message, "invalid input");
-    return send_error_headers(r, status, code, message, NULL);
+    return http_send_error_headers(r, status, code, message, NULL);
 }
 
 int http_send_no_content(struct req *r)
@@ -230,14 +242,14 @@ int http_send_db_error(struct req *r, int err)
     switch ((enum db_err)err) {
     case DB_ERR_UNAVAILABLE:
     case DB_ERR_BUSY:
-        metrics_db_error();
-        return send_error_headers(r, 503, "database_unavailable",
-                                  "the database is unavailable; try again shortly",
-                                  "Retry-After: 2\r\n");
+        r->db_error = true;
+        return http_send_error_headers(r, 503, "database_unavailable",
+                                       "the database is unavailable; try again shortly",
+                                       "Retry-After: 2\r\n");
     case DB_ERR_CONSTRAINT:
         return http_send_error(r, 409, "conflict", "the request conflicts with existing data");
     default:
-        metrics_db_error();
+        r->db_error = true;
         log_error("database error: %s", db_errmsg(db_thread()));
         return http_send_error(r, 500, "internal", "internal error (request %s)", r->request_id);
     }
@@ -245,7 +257,7 @@ int http_send_db_error(struct req *r, int err)
 
 int http_send_unauthorized(struct req *r, bool bad, const char *message)
 {
-    return send_error_headers(
+    return http_send_error_headers(
         r, 401, bad ? "invalid_token" : "unauthenticated",
         message ? message : (bad ? "the credential is invalid" : "authentication required"),
         bad ? "WWW-Authenticate: Bearer realm=\"portico\", error=\"invalid_token\"\r\n"
@@ -257,19 +269,16 @@ int http_stream_start(struct req *r, int status, const char *content_type)
     if (r->headers_sent) return -1;
     r->status = status;
     r->headers_sent = true;
-    mg_response_header_start(r->conn, status);
-    mg_response_header_add(r->conn, "Content-Type", content_type, -1);
-    mg_response_header_add(r->conn, "Cache-Control", "no-cache", -1);
-    mg_response_header_add(r->conn, "X-Accel-Buffering", "no", -1);
-    mg_response_header_add(r->conn, "X-Request-Id", r->request_id, -1);
-    mg_response_header_add(r->conn, "X-Content-Type-Options", "nosniff", -1);
     /* Without framing civetweb would keep the connection open after the
      * handler returns and the client would wait for the keep-alive timeout. */
     r->chunked = r->ri && r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
-    if (r->chunked)
-        mg_response_header_add(r->conn, "Transfer-Encoding", "chunked", -1);
-    else
-        mg_response_header_add(r->conn, "Connection", "close", -1);
+    mg_response_header_start(r->conn, status);
+    struct head h = {r->conn, NULL};
+    put_head(&h, r, status, content_type, -1,
+             r->chunked ? "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+                          "Transfer-Encoding: chunked\r\n"
+                        : "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+                          "Connection: close\r\n");
     return mg_response_header_send(r->conn) < 0 ? -1 : 0;
 }
 
@@ -415,49 +424,15 @@ bool http_route_match(const char *pattern, const char *path, char params[][HTTP_
     return true;
 }
 
-/* ---- dispatch ----------------------------------------------------------- */
+/* ---- bodies ------------------------------------------------------------- */
 
-static bool is_unsafe(const char *m)
-{
-    return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
-}
-
-static bool media_is(const char *ct, const char *type)
-{
-    size_t n = strlen(type);
-    if (strncasecmp(ct, type, n) != 0) return false;
-    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
-}
-
-static int check_content_type(struct req *r)
-{
-    const char *ct = http_header(r, "Content-Type");
-    unsigned flags = r->route->flags;
-    if (!(flags & (ROUTE_JSON | ROUTE_ANY_BODY))) return 0;
-    if (r->body_len == 0 && !ct) return 0; /* handler reports the missing body */
-    if (!ct)
-        return http_send_error(r, 415, "unsupported_media_type",
-                               "Content-Type is required: application/json");
-    if (media_is(ct, "application/json")) return 0;
-    if ((flags & ROUTE_ANY_BODY) &&
-        (media_is(ct, "application/yaml") || media_is(ct, "application/x-yaml") ||
-         media_is(ct, "text/yaml") || media_is(ct, "text/x-yaml") ||
-         media_is(ct, "application/vnd.oai.openapi") ||
-         media_is(ct, "application/vnd.oai.openapi+json")))
-        return 0;
-    return http_send_error(r, 415, "unsupported_media_type", "Content-Type must be %s",
-                           (flags & ROUTE_ANY_BODY) ? "application/json or application/yaml"
-                                                    : "application/json");
-}
-
-static int read_body(struct req *r)
+int http_read_body(struct req *r, long max)
 {
     long long declared = r->ri->content_length;
-    long max = cfg->server.max_body_bytes;
     if (declared > max) {
-        return send_error_headers(r, 413, "payload_too_large",
-                                  "the request body is larger than server.max_body_bytes",
-                                  "Connection: close\r\n");
+        return http_send_error_headers(r, 413, "payload_too_large",
+                                       "the request body is larger than server.max_body_bytes",
+                                       "Connection: close\r\n");
     }
     if (declared == 0) return 0;
     const char *te = http_header(r, "Transfer-Encoding");
@@ -485,9 +460,9 @@ static int read_body(struct req *r)
     }
     if (len > (size_t)max) {
         free(buf);
-        return send_error_headers(r, 413, "payload_too_large",
-                                  "the request body is larger than server.max_body_bytes",
-                                  "Connection: close\r\n");
+        return http_send_error_headers(r, 413, "payload_too_large",
+                                       "the request body is larger than server.max_body_bytes",
+                                       "Connection: close\r\n");
     }
     if (declared > 0 && len < (size_t)declared) {
         free(buf);
@@ -499,129 +474,46 @@ static int read_body(struct req *r)
     return 0;
 }
 
-static void allow_header(const char *path, char *out, size_t n)
+/* ---- serving ------------------------------------------------------------ */
+
+int http_finish(struct req *r, int rc)
 {
-    size_t count;
-    const struct route *t = routes_table(&count);
-    char params[HTTP_ROUTE_PARAMS_MAX][HTTP_ROUTE_PARAM_MAX];
-    int np;
-    out[0] = '\0';
-    struct strbuf b;
-    strbuf_init(&b, 256);
-    strbuf_puts(&b, "Allow: ");
-    bool first = true;
-    for (size_t i = 0; i < count; i++) {
-        if (!http_route_match(t[i].pattern, path, params, &np)) continue;
-        if (strstr(b.data ? b.data : "", t[i].method)) continue;
-        if (!first) strbuf_puts(&b, ", ");
-        strbuf_puts(&b, t[i].method);
-        first = false;
-    }
-    strbuf_puts(&b, "\r\n");
-    char *s = strbuf_take(&b);
-    if (s) util_copy(out, n, s);
-    free(s);
+    if (!r->headers_sent) rc = http_send_error(r, 500, "internal", "internal error");
+    if (r->chunked) mg_send_chunk(r->conn, "", 0); /* the last chunk ends the stream */
+    return rc > 0 ? rc : 500;
 }
 
-static int run_route(struct req *r)
+/* Fills the transport fields of r: request id, method, query, and the
+ * decoded, normalised path (bad_path when it cannot be served). */
+static void req_init(struct req *r, struct mg_connection *conn)
 {
-    const struct route *rt = r->route;
-    int rc;
-    if (rt->flags & ROUTE_GATEWAY) {
-        if ((rc = auth_gateway(r)) != 0) return rc;
-    } else if (!(rt->flags & ROUTE_PUBLIC)) {
-        if ((rc = auth_resolve(r)) != 0) return rc;
-        if (r->principal.type == AUTH_NONE) return http_send_unauthorized(r, false, NULL);
-        if (!rbac_allows(r->principal.role, rt->perms)) {
-            if (r->principal.type == AUTH_ANONYMOUS) return http_send_unauthorized(r, false, NULL);
-            return http_send_error(r, 403, "forbidden", "your role (%s) may not do this",
-                                   rbac_role_name(r->principal.role));
-        }
-    }
-    if (is_unsafe(r->method)) {
-        if ((rc = auth_check_csrf(r)) != 0) return rc;
-        if ((rc = read_body(r)) != 0) return rc;
-        if ((rc = check_content_type(r)) != 0) return rc;
-    }
-    rc = rt->handler(r);
-    if (!r->headers_sent) {
-        log_error("handler %s sent no response", rt->name);
-        rc = http_send_error(r, 500, "internal", "internal error (request %s)", r->request_id);
-    }
-    return rc ? rc : 500;
-}
-
-static int dispatch(struct mg_connection *conn)
-{
-    struct req r;
-    memset(&r, 0, sizeof r);
-    r.conn = conn;
-    r.ri = mg_get_request_info(conn);
-    r.start_us = util_mono_us();
-    r.method = r.ri->request_method;
-    r.query = r.ri->query_string;
-    crypto_uuid(r.request_id);
-    log_set_request_id(r.request_id);
-
+    memset(r, 0, sizeof *r);
+    r->conn = conn;
+    r->ri = mg_get_request_info(conn);
+    r->start_us = util_mono_us();
+    r->method = r->ri->request_method;
+    r->query = r->ri->query_string;
+    crypto_uuid(r->request_id);
     /* civetweb is told not to decode the path (decode_url: no): its in-place
      * decoding would cut the path at an encoded NUL ("/healthz%00x" would be
      * served as "/healthz"). Decode here; refuse NULs and invalid UTF-8
      * (overlong "%c0%ae" is not a dot, and no route or file has such a name). */
-    const char *raw = r.ri->local_uri_raw ? r.ri->local_uri_raw : r.ri->local_uri;
+    const char *raw = r->ri->local_uri_raw ? r->ri->local_uri_raw : r->ri->local_uri;
     char decoded[HTTP_PATH_MAX];
     int dn = raw ? mg_url_decode(raw, (int)strlen(raw), decoded, (int)sizeof decoded, 0) : -1;
-    int rc;
-    bool api = false;
     if (dn < 0 || memchr(decoded, '\0', (size_t)dn) || !util_utf8_valid(decoded, (size_t)dn) ||
-        http_path_normalize(decoded, r.path, sizeof r.path) != 0) {
-        util_copy(r.path, sizeof r.path, "/");
-        rc = http_send_error(&r, 400, "bad_path", "the request path is not valid");
-        goto done;
+        http_path_normalize(decoded, r->path, sizeof r->path) != 0) {
+        util_copy(r->path, sizeof r->path, "/");
+        r->bad_path = true;
     }
-    api = strcmp(r.path, "/v1") == 0 || strncmp(r.path, "/v1/", 4) == 0;
-    if ((rc = framing_check(&r)) != 0) goto done;
+}
 
-    size_t count;
-    const struct route *t = routes_table(&count);
-    bool path_matched = false;
-    for (size_t i = 0; i < count; i++) {
-        int np = 0;
-        char params[HTTP_ROUTE_PARAMS_MAX][HTTP_ROUTE_PARAM_MAX];
-        if (!http_route_match(t[i].pattern, r.path, params, &np)) continue;
-        path_matched = true;
-        /* HEAD is GET without a body (http_send drops it), except on a
-         * stream, where it is 405 (and must not fall to a later {id} route). */
-        bool head = strcmp(r.method, "HEAD") == 0 && strcmp(t[i].method, "GET") == 0;
-        if (head && (t[i].flags & ROUTE_STREAM)) break;
-        if (strcmp(t[i].method, r.method) != 0 && !head) continue;
-        r.route = &t[i];
-        memcpy(r.params, params, sizeof params);
-        r.nparams = np;
-        break;
-    }
-    if (r.route) {
-        rc = run_route(&r);
-    } else if (path_matched) {
-        char allow[256];
-        allow_header(r.path, allow, sizeof allow);
-        rc = send_error_headers(&r, 405, "method_not_allowed",
-                                "this method is not allowed on this path", allow);
-    } else if (api) {
-        auth_identify(&r); /* the audit record names a valid caller */
-        rc = http_send_error(&r, 404, "not_found", "no such API path");
-    } else if (strcmp(r.method, "GET") == 0 || strcmp(r.method, "HEAD") == 0) {
-        rc = assets_handle(&r);
-    } else {
-        rc = send_error_headers(&r, 405, "method_not_allowed",
-                                "this method is not allowed on this path", "Allow: GET, HEAD\r\n");
-    }
-done:
-    if (!r.headers_sent) rc = http_send_error(&r, 500, "internal", "internal error");
-    if (r.chunked) mg_send_chunk(conn, "", 0); /* the last chunk ends the stream */
-    metrics_observe(&r);
-    if (r.route && (r.route->flags & ROUTE_GATEWAY)) gateways_log_failure(&r);
-    if (api && !(r.route && (r.route->flags & (ROUTE_NO_AUDIT | ROUTE_AUTH_FLOW))))
-        audit_record_request(&r);
+static int on_begin_request(struct mg_connection *conn)
+{
+    struct req r;
+    req_init(&r, conn);
+    log_set_request_id(r.request_id);
+    int rc = pipeline(&r);
     free(r.body);
     log_set_request_id(NULL);
     return rc > 0 ? rc : 500;
@@ -640,9 +532,9 @@ static int on_log(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
-int http_start(const struct config *config)
+int http_start(const struct config *cfg, http_handler serve)
 {
-    cfg = config;
+    pipeline = serve;
     char listen[96], threads[16], timeout[16], keepalive[16], maxreq[16];
     snprintf(listen, sizeof listen, "%s:%d", cfg->listen_host, cfg->listen_port);
     snprintf(threads, sizeof threads, "%ld", cfg->server.threads);
@@ -667,12 +559,12 @@ int http_start(const struct config *config)
         "enable_auth_domain_check",
         "no",
         "decode_url",
-        "no", /* dispatch() decodes, refusing %00 */
+        "no", /* req_init decodes, refusing %00 */
         NULL,
     };
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
-    cb.begin_request = dispatch;
+    cb.begin_request = on_begin_request;
     cb.exit_thread = on_exit_thread;
     cb.log_message = on_log;
     ctx = mg_start(&cb, NULL, options);
@@ -690,6 +582,7 @@ int http_start(const struct config *config)
         return -1;
     }
     bound_port = ports[0].port;
+    util_copy(bound_host, sizeof bound_host, cfg->listen_host);
     return ports[0].port;
 }
 
@@ -718,7 +611,7 @@ static void wake_listener(void)
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)bound_port);
-    if (inet_pton(AF_INET, cfg->listen_host, &a.sin_addr) != 1) return;
+    if (inet_pton(AF_INET, bound_host, &a.sin_addr) != 1) return;
     if (a.sin_addr.s_addr == htonl(INADDR_ANY)) a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return;

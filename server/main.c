@@ -18,14 +18,18 @@
 #include "portico/config.h"
 #include "portico/db.h"
 #include "portico/demo.h"
+#include "portico/dispatch.h"
 #include "portico/events.h"
 #include "portico/gateway_history.h"
+#include "portico/gateways.h"
 #include "portico/health.h"
 #include "portico/http.h"
 #include "portico/log.h"
+#include "portico/metrics.h"
 #include "portico/migrate.h"
 #include "portico/oidc.h"
 #include "portico/rbac.h"
+#include "portico/routes.h"
 #include "portico/util.h"
 
 #ifndef PORTICO_VERSION
@@ -101,6 +105,7 @@ static int load_config(const struct args *a, struct config *cfg)
         log_set_level(LOG_WARN);
     else if (strcmp(cfg->log.level, "error") == 0)
         log_set_level(LOG_ERROR);
+    config_set_active(cfg); /* until config_free */
     return 0;
 }
 
@@ -136,15 +141,19 @@ static int cmd_serve(const struct args *a)
     int rc = 1;
     bool started = false;
     if (open_database(&cfg) != 0) goto out;
-    if (auth_init(&cfg) != 0) goto out;
+    if (auth_init() != 0) goto out;
     if (auth_gateway_key_count() == 0)
         log_warn("gateways.api_keys is empty (GATEWAY_API_KEYS): gateway registration is "
                  "disabled; gateways get 503 until keys are configured");
     if (oidc_init(&cfg) != 0) goto out;
     if (cfg.demo.seed && demo_seed(db_thread()) < 0) log_warn("demo: seeding the catalog failed");
-    if (audit_start(&cfg) != 0 || events_start(&cfg) != 0 || health_start(&cfg) != 0) goto out;
+    if (audit_start() != 0 || events_start() != 0 || health_start() != 0) goto out;
     if (gateway_history_start(&cfg) != 0) goto out;
-    int port = http_start(&cfg);
+    gateways_set_heartbeat_hook(gateway_history_heartbeat);
+    size_t nroutes;
+    const struct route *routes = routes_table(&nroutes);
+    metrics_use_routes(routes, nroutes);
+    int port = http_start(&cfg, dispatch_request);
     if (port < 0) goto out;
     started = true;
     config_set_bound_port(&cfg, port);

@@ -61,6 +61,9 @@ struct route_stats {
 };
 
 static struct route_stats stats[METRICS_SLOTS];
+/* The route table the slots index (metrics_use_routes, before any request). */
+static const struct route *route_table;
+static size_t route_count;
 static atomic_uint_fast64_t heartbeats_total;
 static atomic_uint_fast64_t db_errors_total;
 
@@ -77,9 +80,9 @@ static size_t method_index(const char *m)
  * "assets" (GET/HEAD outside /v1) or "unmatched". */
 static size_t slot_of(const struct req *r)
 {
-    size_t count;
-    const struct route *t = routes_table(&count);
-    if (r->route && r->route >= t && r->route < t + count) {
+    const struct route *t = route_table;
+    size_t count = route_count;
+    if (r->route && t && r->route >= t && r->route < t + count) {
         size_t i = (size_t)(r->route - t);
         return i < METRICS_ROUTES_MAX ? i : METRICS_SLOT_UNMATCHED;
     }
@@ -92,9 +95,7 @@ static const char *slot_name(size_t slot)
 {
     if (slot == METRICS_SLOT_ASSETS) return "assets";
     if (slot == METRICS_SLOT_UNMATCHED) return "unmatched";
-    size_t count;
-    const struct route *t = routes_table(&count);
-    return slot < count ? t[slot].name : "unmatched";
+    return slot < route_count ? route_table[slot].name : "unmatched";
 }
 
 /* Index of the first bucket whose bound holds `seconds` (METRICS_BUCKETS = +Inf). */
@@ -116,6 +117,12 @@ static void observe(size_t slot, const char *method, int status, int64_t duratio
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&s->sum_us, (uint64_t)duration_us, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+}
+
+void metrics_use_routes(const struct route *table, size_t count)
+{
+    route_table = table;
+    route_count = count;
 }
 
 void metrics_observe(const struct req *r)
@@ -264,13 +271,14 @@ static char *render_all(const struct config *cfg)
     put_sample(&b, "portico_audit_events_pending", audit_pending());
     put_header(&b, "portico_db_errors_total", "counter",
                "Database errors (unavailable, busy, internal) seen by requests and workers.");
-    put_sample(&b, "portico_db_errors_total", atomic_load(&db_errors_total));
+    put_sample(&b, "portico_db_errors_total",
+               atomic_load(&db_errors_total) + audit_db_errors_total());
     return strbuf_take(&b);
 }
 
 int metrics_handle_get(struct req *r)
 {
-    const struct config *cfg = http_config();
+    const struct config *cfg = config_active();
     if (cfg && cfg->metrics.token && cfg->metrics.token[0]) {
         const char *authz = http_header(r, "Authorization");
         if (!authz)

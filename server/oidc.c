@@ -86,7 +86,6 @@ struct role_pair {
     enum role role;
 };
 
-static const struct config *cfg;
 static bool enabled;
 static struct role_pair role_map[OIDC_ROLE_MAP_MAX];
 static int role_map_count;
@@ -238,7 +237,7 @@ static void location_path(struct strbuf *b, const char *path)
 
 static const char *public_url(void)
 {
-    return cfg->server.public_url;
+    return config_active()->server.public_url;
 }
 
 static void redirect_uri(char *out, size_t n)
@@ -317,8 +316,8 @@ static int http_fetch(const char *url, const char *form, const char *authz,
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cfg->oidc.http_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cfg->oidc.http_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, config_active()->oidc.http_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, config_active()->oidc.http_timeout_ms);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "portico");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -373,9 +372,10 @@ static bool list_has(const cJSON *arr, const char *s)
 static int fetch_discovery(struct provider **out, time_t *date, char *err, size_t errlen)
 {
     char url[2200];
-    size_t ilen = strlen(cfg->oidc.issuer);
-    while (ilen > 0 && cfg->oidc.issuer[ilen - 1] == '/') ilen--;
-    snprintf(url, sizeof url, "%.*s/.well-known/openid-configuration", (int)ilen, cfg->oidc.issuer);
+    size_t ilen = strlen(config_active()->oidc.issuer);
+    while (ilen > 0 && config_active()->oidc.issuer[ilen - 1] == '/') ilen--;
+    snprintf(url, sizeof url, "%.*s/.well-known/openid-configuration", (int)ilen,
+             config_active()->oidc.issuer);
     struct fetch_result res;
     cJSON *doc = NULL;
     struct provider *p = NULL;
@@ -392,11 +392,11 @@ static int fetch_discovery(struct provider **out, time_t *date, char *err, size_
         goto out;
     }
     const cJSON *iss = cJSON_GetObjectItemCaseSensitive(doc, "issuer");
-    if (!cJSON_IsString(iss) || strcmp(iss->valuestring, cfg->oidc.issuer) != 0) {
+    if (!cJSON_IsString(iss) || strcmp(iss->valuestring, config_active()->oidc.issuer) != 0) {
         snprintf(err, errlen,
                  "the discovery issuer \"%.200s\" is not oidc.issuer \"%.200s\" (they must be "
                  "equal, trailing slash included)",
-                 cJSON_IsString(iss) ? iss->valuestring : "", cfg->oidc.issuer);
+                 cJSON_IsString(iss) ? iss->valuestring : "", config_active()->oidc.issuer);
         goto out;
     }
     p = calloc(1, sizeof *p);
@@ -415,7 +415,7 @@ static int fetch_discovery(struct provider **out, time_t *date, char *err, size_
     }
     /* Use the configured client authentication unless the provider lists
      * its methods and supports only the other one. */
-    const char *method = cfg->oidc.token_auth_method;
+    const char *method = config_active()->oidc.token_auth_method;
     const cJSON *methods =
         cJSON_GetObjectItemCaseSensitive(doc, "token_endpoint_auth_methods_supported");
     if (cJSON_IsArray(methods) && !list_has(methods, method)) {
@@ -507,7 +507,7 @@ static void refresh_due_locked(void)
     pthread_mutex_unlock(&state_lock);
     if (have_keys && !atomic_load(&discovered)) {
         atomic_store(&discovered, true);
-        log_info("oidc: provider %s discovered", cfg->oidc.issuer);
+        log_info("oidc: provider %s discovered", config_active()->oidc.issuer);
     }
     if (have_keys) note_problem(NULL);
 }
@@ -606,7 +606,6 @@ static int parse_role_map(const char *text, FILE *err)
 
 int oidc_init(const struct config *config)
 {
-    cfg = config;
     enabled = config->oidc.issuer && config->oidc.issuer[0];
     if (!enabled) return 0;
     if (parse_role_map(config->oidc.role_map, stderr) != 0) return -1;
@@ -714,7 +713,7 @@ static enum role role_of(const char *name)
  * claim exists at all. The enum order is the privilege order. */
 static enum role map_roles(const cJSON *claims, bool *found)
 {
-    const cJSON *v = jwt_claim_path(claims, cfg->oidc.roles_claim);
+    const cJSON *v = jwt_claim_path(claims, config_active()->oidc.roles_claim);
     enum role best = ROLE_NONE;
     *found = v != NULL;
     if (cJSON_IsString(v))
@@ -782,14 +781,14 @@ static bool id_token_marked(const struct jwt *t, char *err, size_t errlen)
         snprintf(err, errlen, "an ID token (typ ID) is not an API credential");
         return true;
     }
-    if (strcmp(cfg->oidc.audience, cfg->oidc.client_id) == 0) return false;
+    if (strcmp(config_active()->oidc.audience, config_active()->oidc.client_id) == 0) return false;
     const cJSON *aud = cJSON_GetObjectItemCaseSensitive(t->claims, "aud");
     const cJSON *item;
-    bool ours = cJSON_IsString(aud) && strcmp(aud->valuestring, cfg->oidc.client_id) == 0;
+    bool ours = cJSON_IsString(aud) && strcmp(aud->valuestring, config_active()->oidc.client_id) == 0;
     if (cJSON_IsArray(aud)) {
         cJSON_ArrayForEach(item, aud)
         {
-            if (cJSON_IsString(item) && strcmp(item->valuestring, cfg->oidc.client_id) == 0)
+            if (cJSON_IsString(item) && strcmp(item->valuestring, config_active()->oidc.client_id) == 0)
                 ours = true;
         }
     }
@@ -811,15 +810,15 @@ int oidc_verify_bearer(const char *token, struct principal *p)
     /* Without oidc.audience there is no audience that marks a token as
      * meant for this API (the client_id is the ID tokens' audience), so
      * Bearer JWTs are refused rather than accepting ID tokens. */
-    if (!cfg->oidc.audience[0]) {
+    if (!config_active()->oidc.audience[0]) {
         log_info("oidc: Bearer JWT refused: oidc.audience is not set");
         return -1;
     }
     struct jwt_expect e = {
-        .issuer = cfg->oidc.issuer,
-        .audience = cfg->oidc.audience,
+        .issuer = config_active()->oidc.issuer,
+        .audience = config_active()->oidc.audience,
         .now = util_now_ms() / 1000,
-        .skew = cfg->oidc.clock_skew_seconds,
+        .skew = config_active()->oidc.clock_skew_seconds,
         .id_token = false,
     };
     struct jwt t;
@@ -842,7 +841,7 @@ int oidc_verify_bearer(const char *token, struct principal *p)
     q.role = map_roles(t.claims, &found);
     if (q.role == ROLE_NONE) {
         log_info("oidc: Bearer JWT for %s refused: no Portico role in %s", q.subject,
-                 cfg->oidc.roles_claim);
+                 config_active()->oidc.roles_claim);
         rc = 2;
         goto out;
     }
@@ -864,8 +863,8 @@ void oidc_end_session_url(const char *id_token, char *out, size_t n)
         return;
     }
     char post_logout[2200];
-    if (cfg->oidc.post_logout_redirect_uri[0]) {
-        util_copy(post_logout, sizeof post_logout, cfg->oidc.post_logout_redirect_uri);
+    if (config_active()->oidc.post_logout_redirect_uri[0]) {
+        util_copy(post_logout, sizeof post_logout, config_active()->oidc.post_logout_redirect_uri);
     } else {
         const char *base = public_url();
         size_t len = strlen(base);
@@ -884,7 +883,7 @@ void oidc_end_session_url(const char *id_token, char *out, size_t n)
     strbuf_puts(&b, "post_logout_redirect_uri=");
     url_encode(&b, post_logout);
     strbuf_puts(&b, "&client_id=");
-    url_encode(&b, cfg->oidc.client_id);
+    url_encode(&b, config_active()->oidc.client_id);
     char *s = strbuf_take(&b);
     if (s) util_copy(out, n, s);
     free(s);
@@ -909,7 +908,7 @@ static void flow_mac(const char *payload, size_t n, char out[CRYPTO_SHA256_LEN *
     strbuf_puts(&b, OIDC_COOKIE ":");
     strbuf_append(&b, payload, n);
     unsigned char mac[CRYPTO_SHA256_LEN];
-    const char *key = cfg->session.cookie_secret;
+    const char *key = config_active()->session.cookie_secret;
     crypto_hmac_sha256(key, strlen(key), b.data ? b.data : "", b.len, mac);
     crypto_b64url_encode(mac, sizeof mac, out);
     strbuf_cleanup(&b);
@@ -984,7 +983,7 @@ static void flow_cookie_header(struct strbuf *b, const char *value, int max_age)
 {
     strbuf_printf(
         b, "Set-Cookie: " OIDC_COOKIE "=%s; Path=/auth/; Max-Age=%d; HttpOnly; SameSite=Lax%s\r\n",
-        value, max_age, cfg->session.cookie_secure ? "; Secure" : "");
+        value, max_age, config_active()->session.cookie_secure ? "; Secure" : "");
 }
 
 /* ---- pages -------------------------------------------------------------- */
@@ -1085,11 +1084,11 @@ int oidc_handle_login(struct req *r)
     strbuf_puts(&loc, p->authorization_endpoint);
     strbuf_puts(&loc, strchr(p->authorization_endpoint, '?') ? "&" : "?");
     strbuf_puts(&loc, "response_type=code&client_id=");
-    url_encode(&loc, cfg->oidc.client_id);
+    url_encode(&loc, config_active()->oidc.client_id);
     strbuf_puts(&loc, "&redirect_uri=");
     url_encode(&loc, cb);
     strbuf_puts(&loc, "&scope=");
-    url_encode(&loc, cfg->oidc.scopes);
+    url_encode(&loc, config_active()->oidc.scopes);
     strbuf_puts(&loc, "&state=");
     strbuf_puts(&loc, f.state);
     strbuf_puts(&loc, "&nonce=");
@@ -1160,13 +1159,13 @@ static int exchange_code(const struct provider *p, const char *code, const char 
     form_add(&form, "redirect_uri", cb);
     form_add(&form, "code_verifier", verifier);
     if (strcmp(p->auth_method, "client_secret_post") == 0) {
-        form_add(&form, "client_id", cfg->oidc.client_id);
-        form_add(&form, "client_secret", cfg->oidc.client_secret);
+        form_add(&form, "client_id", config_active()->oidc.client_id);
+        form_add(&form, "client_secret", config_active()->oidc.client_secret);
     } else {
         /* RFC 6749 2.3.1: both parts form-encoded before base64. */
-        url_encode(&cred, cfg->oidc.client_id);
+        url_encode(&cred, config_active()->oidc.client_id);
         strbuf_puts(&cred, ":");
-        url_encode(&cred, cfg->oidc.client_secret);
+        url_encode(&cred, config_active()->oidc.client_secret);
         if (cred.failed) goto fail_size;
         size_t cap = 4 * (cred.len / 3 + 1) + 32;
         authz = malloc(cap + 32);
@@ -1263,7 +1262,8 @@ int oidc_handle_callback(struct req *r)
     }
     /* RFC 9207: a provider that names itself must be ours (mix-up defence). */
     char iss[2200];
-    if (http_query_param(r, "iss", 0, iss, sizeof iss) >= 0 && strcmp(iss, cfg->oidc.issuer) != 0) {
+    if (http_query_param(r, "iss", 0, iss, sizeof iss) >= 0 &&
+        strcmp(iss, config_active()->oidc.issuer) != 0) {
         rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
                            "The response names another issuer than the configured provider (iss "
                            "mismatch). Start again.",
@@ -1299,12 +1299,12 @@ int oidc_handle_callback(struct req *r)
     }
     const char *id_token = cJSON_GetObjectItemCaseSensitive(tokens, "id_token")->valuestring;
     struct jwt_expect e = {
-        .issuer = cfg->oidc.issuer,
-        .audience = cfg->oidc.client_id,
-        .client_id = cfg->oidc.client_id,
+        .issuer = config_active()->oidc.issuer,
+        .audience = config_active()->oidc.client_id,
+        .client_id = config_active()->oidc.client_id,
         .nonce = f.nonce,
         .now = util_now_ms() / 1000,
-        .skew = cfg->oidc.clock_skew_seconds,
+        .skew = config_active()->oidc.clock_skew_seconds,
         .id_token = true,
     };
     if (verify_token(id_token, &e, &idt, err, sizeof err) != 0) {
@@ -1328,7 +1328,7 @@ int oidc_handle_callback(struct req *r)
          * audience is not ours to check, but it must be genuine and current,
          * and about the same user. */
         struct jwt_expect ea = {
-            .issuer = cfg->oidc.issuer,
+            .issuer = config_active()->oidc.issuer,
             .now = e.now,
             .skew = e.skew,
         };
@@ -1345,7 +1345,7 @@ int oidc_handle_callback(struct req *r)
         snprintf(reason, sizeof reason,
                  "You signed in as %s, but your account has no Portico role. Ask an administrator "
                  "to give you one of cpi-admin, tenant-admin, devops or viewer (claim %s).",
-                 pr.name[0] ? pr.name : pr.subject, cfg->oidc.roles_claim);
+                 pr.name[0] ? pr.name : pr.subject, config_active()->oidc.roles_claim);
         rc =
             callback_fail(r, 403, subject, "Your account has no Portico role", reason, f.return_to);
         goto out;
@@ -1389,7 +1389,6 @@ out:
 
 int oidc_check_cli(const struct config *config)
 {
-    cfg = config;
     if (!config->oidc.issuer[0]) {
         fprintf(stderr, "oidc check: oidc.issuer is not set; OIDC sign-in is off\n");
         return 1;

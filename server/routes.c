@@ -15,10 +15,11 @@
 #include "portico/gateway_history.h"
 #include "portico/gateways.h"
 #include "portico/http.h"
+#include "portico/routes.h"
 #include "portico/metrics.h"
 #include "portico/oidc.h"
 #include "portico/probes.h"
-#include "portico/session.h"
+#include "portico/signin.h"
 #include "portico/subscriptions.h"
 
 #define PUB ROUTE_PUBLIC
@@ -35,9 +36,9 @@ static const struct route table[] = {
     {"GET", "/v1/openapi.json", apidoc_handle_get, PERM_NONE, PUB, "openapi"},
 
     /* browser sign-in flows */
-    {"POST", "/auth/apikey", session_handle_apikey_login, PERM_NONE,
+    {"POST", "/auth/apikey", signin_handle_apikey, PERM_NONE,
      PUB | JSON | ROUTE_AUTH_FLOW | ROUTE_CSRF_EXEMPT, "auth.apikey"},
-    {"POST", "/auth/logout", session_handle_logout, PERM_NONE, ROUTE_AUTH_FLOW, "auth.logout"},
+    {"POST", "/auth/logout", signin_handle_logout, PERM_NONE, ROUTE_AUTH_FLOW, "auth.logout"},
     {"GET", "/auth/login", oidc_handle_login, PERM_NONE, PUB | ROUTE_AUTH_FLOW, "auth.login"},
     {"GET", "/auth/callback", oidc_handle_callback, PERM_NONE, PUB | ROUTE_AUTH_FLOW,
      "auth.callback"},

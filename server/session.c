@@ -1,6 +1,6 @@
 /*
- * session.c — server-side sessions and the browser flows that make and end
- * them (POST /auth/apikey, POST /auth/logout).
+ * session.c — server-side sessions (the browser flows that make and end
+ * them are in signin.c and oidc.c).
  *
  * The cookie carries a random 256-bit token (base64url); the database keeps
  * only HMAC-SHA-256(session.cookie_secret, token) as the row key, so a copy
@@ -11,13 +11,14 @@
  * that key is revoked or expires.
  *
  * Threading: handlers run concurrently. Shared state: the configuration
- * (read-only, via http_config()) and `last_purge_ms` (atomic, only
+ * (read-only, via config_active()) and `last_purge_ms` (atomic, only
  * rate-limits purging). Database work uses db_thread().
  */
 #define _GNU_SOURCE
 #include "portico/session.h"
 
-#include <civetweb.h>
+#include "portico/principal.h"
+
 #include <cJSON.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -26,27 +27,18 @@
 #include <string.h>
 
 #include "portico/apikeys.h"
-#include "portico/audit.h"
-#include "portico/auth.h"
 #include "portico/config.h"
 #include "portico/cookie.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
-#include "portico/events.h"
-#include "portico/http.h"
-#include "portico/json.h"
 #include "portico/limits.h"
 #include "portico/log.h"
-#include "portico/oidc.h"
-#include "portico/rbac.h"
 #include "portico/util.h"
 
 #define SESSION_COOKIE_SECURE "__Host-portico_session"
 #define SESSION_COOKIE_PLAIN "portico_session"
 #define SESSION_TOKEN_B64_LEN 43 /* base64url of SESSION_TOKEN_BYTES, no padding */
 #define SESSION_PURGE_INTERVAL_MS 60000
-#define SESSION_SET_COOKIE_MAX 256
-#define SESSION_END_URL_MAX 4096
 
 /* What the session functions need from the configuration; a struct so the
  * unit tests can run them without a server. */
@@ -75,7 +67,7 @@ static const char SQL_PURGE[] = "DELETE FROM sessions WHERE expires_at <= $1";
 
 static void opts_from_config(struct session_opts *o)
 {
-    const struct config *c = http_config();
+    const struct config *c = config_active();
     o->secret = c ? c->session.cookie_secret : NULL;
     o->secure = c ? c->session.cookie_secure : true;
     o->ttl_s = c ? c->session.ttl_seconds : 0;
@@ -259,130 +251,31 @@ void session_clear_cookie(char *out, size_t n)
     if (!build_cookie(o.secure, "", 0, out, n) && n) out[0] = '\0';
 }
 
-/* ---- browser flows ------------------------------------------------------ */
-
-/* A name for a rejected key in the audit log that does not reveal it: the
- * visible prefix of a database key, else "apikey:unknown". */
-static void failed_subject(const char *key, char *out, size_t n)
+void session_drop_by_cookie(const char *cookie_header)
 {
-    bool db_shaped = strncmp(key, "pk_", 3) == 0 && strlen(key) > 11 && key[11] == '_';
-    for (int i = 3; db_shaped && i < 11; i++)
-        if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= '0' && key[i] <= '9')))
-            db_shaped = false;
-    if (db_shaped)
-        snprintf(out, n, "apikey:%.11s", key);
-    else
-        util_copy(out, n, "apikey:unknown");
-}
-
-/* Deletes the session the request's cookie names, if any (signing in again
- * replaces it rather than leaving it behind). */
-static void drop_cookie_session(struct req *r)
-{
-    const char *cookies = http_header(r, "Cookie");
     struct session_opts o;
     opts_from_config(&o);
     char token[256], hash[CRYPTO_SHA256_HEX_LEN + 1];
-    if (!cookies || !secret_usable(&o)) return;
-    if (cookie_get(cookies, cookie_name_for(o.secure), token, sizeof token) != COOKIE_FOUND) return;
+    if (!cookie_header || !secret_usable(&o)) return;
+    if (cookie_get(cookie_header, cookie_name_for(o.secure), token, sizeof token) != COOKIE_FOUND)
+        return;
     if (!token_well_formed(token)) return;
     token_hash(o.secret, token, hash);
     db_exec(db_thread(), SQL_DELETE, DB_ARGS(DBP_TEXT(hash)), NULL);
 }
 
-int session_handle_apikey_login(struct req *r)
+int session_end(const char *session_hash, char **id_token)
 {
-    char err[JSON_ERR_MAX], key[AUTH_KEY_MAX_LEN + 1], subject[64], cookie[SESSION_SET_COOKIE_MAX];
-    char *text = NULL;
-    const char *given = NULL;
-    struct principal p;
-    int rc;
-    cJSON *body = http_json_body(r);
-    if (!body) return r->status;
-    if (json_string(body, "api_key", 1, AUTH_KEY_MAX_LEN, true, &given, err) != 0) {
-        rc = http_send_error(r, 400, "invalid_field", "%s", err);
-        goto out;
-    }
-    util_copy(key, sizeof key, given);
-    util_trim(key); /* pasted keys often carry a newline */
-    if (!key[0]) {
-        rc = http_send_error(r, 400, "invalid_field", "api_key: must not be empty");
-        goto out;
-    }
-
-    int found = apikeys_lookup(key, &p);
-    if (found < 0) {
-        rc = http_send_db_error(r, -found);
-        goto out;
-    }
-    if (found != 0) {
-        failed_subject(key, subject, sizeof subject);
-        rc = http_send_unauthorized(r, true, "the API key is invalid, expired or revoked");
-        audit_record_auth(r, "sign_in_failed", subject);
-        goto out;
-    }
-
-    drop_cookie_session(r);
-    r->principal = p;
-    int e = session_create(&r->principal, NULL, cookie, sizeof cookie);
-    if (e != DB_OK) {
-        memset(&r->principal, 0, sizeof r->principal);
-        rc = http_send_db_error(r, e);
-        goto out;
-    }
-    cJSON *who = auth_whoami_json(r);
-    text = who ? json_print(who) : NULL;
-    cJSON_Delete(who);
-    if (!text) {
-        rc = http_send_error(r, 500, "internal", "out of memory");
-        goto out;
-    }
-    rc = http_send(r, 200, "application/json", text, strlen(text), cookie);
-    audit_record_auth(r, "sign_in", NULL);
-    log_info("signed in: %s (api key, role %s)", r->principal.subject,
-             rbac_role_name(r->principal.role));
-out:
-    free(text);
-    cJSON_Delete(body);
-    return rc;
-}
-
-int session_handle_logout(struct req *r)
-{
-    char cookie[SESSION_SET_COOKIE_MAX], url[SESSION_END_URL_MAX];
     struct db_result *res = NULL;
-    char *text = NULL;
-    cJSON *o = NULL;
-    int rc;
-    url[0] = '\0';
-    bool session = r->principal.type == AUTH_SESSION;
-    if (session) {
-        enum db_err e = db_query(db_thread(), SQL_DELETE_RETURNING,
-                                 DB_ARGS(DBP_TEXT(r->principal.session_hash)), &res);
-        if (e != DB_OK) {
-            rc = http_send_db_error(r, e);
-            goto out;
-        }
-        events_credentials_changed(); /* the session's event streams end now */
-        const char *id_token = db_rows(res) == 1 ? db_get(res, 0, 0) : NULL;
-        if (id_token && id_token[0]) oidc_end_session_url(id_token, url, sizeof url);
+    *id_token = NULL;
+    enum db_err e =
+        db_query(db_thread(), SQL_DELETE_RETURNING, DB_ARGS(DBP_TEXT(session_hash)), &res);
+    if (e != DB_OK) return e;
+    const char *tok = db_rows(res) == 1 ? db_get(res, 0, 0) : NULL;
+    if (tok && tok[0]) {
+        *id_token = util_strdup(tok);
+        if (!*id_token) e = DB_ERR_INTERNAL;
     }
-    session_clear_cookie(cookie, sizeof cookie);
-    o = cJSON_CreateObject();
-    if (o) json_add_str_or_null(o, "end_session_url", url[0] ? url : NULL);
-    text = o ? json_print(o) : NULL;
-    if (!text) {
-        rc = http_send_error(r, 500, "internal", "out of memory");
-        goto out;
-    }
-    rc = http_send(r, 200, "application/json", text, strlen(text), cookie);
-    if (session) {
-        audit_record_auth(r, "sign_out", NULL);
-        log_info("signed out: %s", r->principal.subject);
-    }
-out:
-    free(text);
-    cJSON_Delete(o);
     db_result_free(res);
-    return rc;
+    return e;
 }

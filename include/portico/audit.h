@@ -12,7 +12,7 @@
 struct config;
 struct req;
 
-int audit_start(const struct config *cfg);
+int audit_start(void);
 /* Drains the buffer into the database, then stops the writer. */
 void audit_stop(void);
 /* Records a finished /v1 request (called by the dispatcher). */
@@ -21,6 +21,8 @@ void audit_record_request(const struct req *r);
 void audit_record_auth(const struct req *r, const char *action, const char *subject);
 uint64_t audit_dropped_total(void);
 uint64_t audit_written_total(void);
+/* Database errors the audit writer met (part of portico_db_errors_total). */
+uint64_t audit_db_errors_total(void);
 /* Events waiting in the buffer for the writer. */
 uint64_t audit_pending(void);
 

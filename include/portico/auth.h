@@ -10,13 +10,14 @@
 
 #include <stdbool.h>
 
-#include "portico/http.h"
+#include "portico/principal.h"
 
 struct config;
 struct req;
+struct cJSON;
 
 /* Loads auth.keys_file. 0 on success, -1 with messages on stderr. */
-int auth_init(const struct config *cfg);
+int auth_init(void);
 void auth_cleanup(void);
 
 /* Fills r->principal. Returns 0 when the request may go on (authenticated,
@@ -49,15 +50,6 @@ bool auth_gateway_digest_configured(const char *digest);
 int auth_check_csrf(struct req *r);
 /* True when the request's Origin header is absent or equals the public origin. */
 bool auth_origin_ok(struct req *r);
-
-/* The principal as the audit log names it: the subject, and for an API key
- * (or a session made from one) also the key's id: "apikey:<name> [<uuid>]",
- * or "apikey:<name> [keys-file]" for a key from auth.keys_file. The id has a
- * fixed form at the end, so no key name can spell another key's principal. */
-void auth_audit_principal(const struct principal *p, char *out, size_t n);
-
-/* "session", "api_key", "jwt", "gateway", "anonymous" or "none". */
-const char *auth_type_name(enum auth_type t);
 
 /* GET /v1/auth/config and GET /v1/whoami. */
 int auth_handle_config(struct req *r);

@@ -123,4 +123,11 @@ void config_set_bound_port(struct config *cfg, int port);
 /* The origin ("http://host:port") of server.public_url into out. */
 void config_public_origin(const struct config *cfg, char *out, size_t n);
 
+/* The one way every module reaches the running configuration: `serve` makes
+ * its loaded configuration active before any worker starts (and clears it
+ * after they stopped); until then config_active() returns NULL. The
+ * configuration stays owned by the caller of config_set_active. */
+void config_set_active(const struct config *cfg);
+const struct config *config_active(void);
+
 #endif

@@ -16,7 +16,7 @@ struct req;
 
 #define EVENTS_CHANNEL "portico_events"
 
-int events_start(const struct config *cfg);
+int events_start(void);
 /* Wakes and closes every open stream (before the HTTP server stops) and
  * stops the listener thread. */
 void events_stop(void);

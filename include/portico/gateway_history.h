@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portico/gateways.h"
+
 struct config;
 struct db;
 struct req;
@@ -31,21 +33,8 @@ struct req;
 #define GATEWAY_HISTORY_HOUR_MS 3600000LL
 #define GATEWAY_HISTORY_ID_MAX 36
 
-/* One heartbeat as the history sees it. The prev_* fields describe the
- * gateway's previous heartbeat as stored in the database (so deltas are
- * exact even when heartbeats alternate between replicas); has_* false =
- * unknown. */
-struct gateway_history_sample {
-    int64_t at; /* server receive time, ms */
-    int64_t uptime;
-    bool has_requests, has_rate, has_routes, has_policies;
-    int64_t requests;
-    double rate;
-    int64_t routes, policies;
-    bool has_prev, has_prev_uptime, has_prev_requests;
-    int64_t prev_at, prev_uptime, prev_requests;
-    const char *status; /* online | degraded | maintenance */
-};
+/* struct gateway_history_sample (one heartbeat as the history sees it) is
+ * in gateways.h: gateways.c fills it and hands it to the heartbeat hook. */
 
 /* One bucket (a stored row, or a point of an answer). minutes = 0 means no
  * data. "Last" values belong to the latest heartbeat (last_at). */

@@ -97,4 +97,27 @@ int gateways_handle_get(struct req *r);
 int gateways_handle_delete(struct req *r);
 int gateways_handle_maintenance(struct req *r);
 
+/* One heartbeat as the history sees it. The prev_* fields describe the
+ * gateway's previous heartbeat as stored in the database (so deltas are
+ * exact even when heartbeats alternate between replicas); has_* false =
+ * unknown. */
+struct gateway_history_sample {
+    int64_t at; /* server receive time, ms */
+    int64_t uptime;
+    bool has_requests, has_rate, has_routes, has_policies;
+    int64_t requests;
+    double rate;
+    int64_t routes, policies;
+    bool has_prev, has_prev_uptime, has_prev_requests;
+    int64_t prev_at, prev_uptime, prev_requests;
+    const char *status; /* online | degraded | maintenance */
+};
+
+/* Called with every accepted heartbeat (after it is stored), so gateways.c
+ * needs no knowledge of who listens: main sets gateway_history_heartbeat.
+ * NULL (the default) = nobody. Set before the server starts. */
+typedef void (*gateways_heartbeat_hook)(const char *id, const char *tenant_id,
+                                        const struct gateway_history_sample *s);
+void gateways_set_heartbeat_hook(gateways_heartbeat_hook hook);
+
 #endif

@@ -9,7 +9,7 @@
 
 struct config;
 
-int health_start(const struct config *cfg);
+int health_start(void);
 void health_stop(void);
 /* One pass (used by the worker and by tests); returns transitions recorded. */
 int health_run_once(void);

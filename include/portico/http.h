@@ -1,6 +1,7 @@
 /*
- * http.h — the HTTP layer: civetweb setup, the request object handlers get,
- * response helpers, the route table types and the dispatcher.
+ * http.h — the HTTP transport: civetweb setup, the request object handlers
+ * get, request and response helpers, and the route types. The pipeline that
+ * serves a request is in dispatch.h, the route table in routes.h.
  *
  * Every response goes through http_send* so it carries X-Request-Id and the
  * security headers, and its status is recorded for audit and metrics.
@@ -17,38 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portico/principal.h"
 #include "portico/limits.h"
-#include "portico/rbac.h"
 
 struct mg_connection;
 struct mg_request_info;
 struct config;
 struct cJSON;
 struct route;
-
-enum auth_type {
-    AUTH_NONE = 0,
-    AUTH_ANONYMOUS,
-    AUTH_SESSION,
-    AUTH_API_KEY,
-    AUTH_JWT,
-    AUTH_GATEWAY
-};
-
-/* Who is calling. Filled by auth_resolve (or the gateway key check). */
-struct principal {
-    enum auth_type type;
-    enum role role;
-    char subject[256]; /* "apikey:<name>", the token's sub, "anonymous", "gateway:<name>" */
-    char name[256];
-    char email[256];
-    char tenant_id[64];
-    char csrf_token[72];      /* sessions only */
-    char session_hash[72];    /* sessions only: the HMAC the sessions table is keyed by */
-    char key_id[40];          /* database API keys: the key's id */
-    char file_key_sha256[72]; /* keys-file keys: the key's SHA-256 (hex) */
-    bool file_key;            /* an API key (or a session from one) from auth.keys_file */
-};
 
 struct req {
     struct mg_connection *conn;
@@ -67,6 +44,8 @@ struct req {
     int64_t start_us;
     bool headers_sent;
     bool chunked;             /* a started stream framed with chunked encoding */
+    bool bad_path;            /* the path could not be decoded (the pipeline sends 400) */
+    bool db_error;            /* http_send_db_error answered 503/500 (counted in metrics) */
     const char *audit_action; /* auth events: "sign_in", ... (NULL = none) */
     char error[200];          /* the error sent, "code: message" (for logs) */
 };
@@ -92,17 +71,13 @@ struct route {
     const char *name; /* metrics label, e.g. "apis.get" */
 };
 
-/* The route table (routes.c). */
-const struct route *routes_table(size_t *count);
-
-/* Starts civetweb on cfg->server.listen; returns the bound port, or -1. */
-int http_start(const struct config *cfg);
+/* Starts civetweb on cfg->server.listen; `serve` runs every request (it
+ * must send a response: see http_finish). Returns the bound port, or -1. */
+int http_start(const struct config *cfg, http_handler serve);
 /* Stops accepting, lets running requests finish, stops workers. */
 void http_stop(void);
 /* True once http_stop began (readiness reports "draining"). */
 bool http_draining(void);
-/* The active configuration (read-only, shared). */
-const struct config *http_config(void);
 
 /* Response helpers: each returns the status it sent. `extra_headers` is
  * NULL or "Name: value\r\nName2: value\r\n". */
@@ -115,6 +90,9 @@ int http_send_json_take(struct req *r, int status, struct cJSON *json);
 /* {"error":{"code":code,"message":...}} */
 int http_send_error(struct req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same with a fixed message and extra header lines (Allow, Retry-After). */
+int http_send_error_headers(struct req *r, int status, const char *code, const char *message,
+                            const char *extra_headers);
 int http_send_no_content(struct req *r);
 /* Maps a db_err (from db.h) to 503/409/500 with the JSON error; logs it. */
 int http_send_db_error(struct req *r, int err);
@@ -134,6 +112,14 @@ int http_write(struct req *r, const void *data, size_t len);
  * as the Connection header must say). */
 const char *http_csp(bool html);
 bool http_keeps_alive(const struct req *r);
+/* Ends a request's response: a 500 when nothing was sent, the last chunk of
+ * a chunked stream. Returns the status to report (rc, or 500 when rc <= 0
+ * or nothing had been sent). */
+int http_finish(struct req *r, int rc);
+
+/* Reads the body (at most `max` bytes) into r->body. 0 to go on, or the
+ * status sent (413 too large, 400 incomplete, 500 out of memory). */
+int http_read_body(struct req *r, long max);
 
 /* Request helpers. */
 const char *http_header(const struct req *r, const char *name);

@@ -5,8 +5,14 @@
 #ifndef PORTICO_METRICS_H
 #define PORTICO_METRICS_H
 
-struct req;
+#include <stddef.h>
 
+struct req;
+struct route;
+
+/* The route table whose positions label the request counters; set once
+ * before the server starts (the table outlives the process). */
+void metrics_use_routes(const struct route *table, size_t count);
 /* Records one finished request (route name, status class, duration). */
 void metrics_observe(const struct req *r);
 void metrics_heartbeat(void);

@@ -11,6 +11,7 @@
  */
 #include "portico/assets.h"
 #include "portico/http.h"
+#include "portico/routes.h"
 
 #include "fuzz_common.h"
 

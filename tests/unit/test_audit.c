@@ -267,25 +267,25 @@ static void test_key_principal_names_the_key_id(void **state)
     p.type = AUTH_API_KEY;
     util_copy(p.subject, sizeof p.subject, "apikey:ci");
     util_copy(p.key_id, sizeof p.key_id, "0b7c6d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e");
-    auth_audit_principal(&p, out, sizeof out);
+    principal_audit_name(&p, out, sizeof out);
     assert_string_equal(out, "apikey:ci [0b7c6d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e]");
     p.key_id[0] = '\0';
     p.file_key = true;
     p.type = AUTH_SESSION;
-    auth_audit_principal(&p, out, sizeof out);
+    principal_audit_name(&p, out, sizeof out);
     assert_string_equal(out, "apikey:ci [keys-file]");
     /* A long name is cut, never the id. */
     char small[24];
     p.file_key = false;
     util_copy(p.key_id, sizeof p.key_id, "0b7c6d1e");
-    auth_audit_principal(&p, small, sizeof small);
+    principal_audit_name(&p, small, sizeof small);
     assert_string_equal(small, "apikey:ci [0b7c6d1e]");
     util_copy(p.subject, sizeof p.subject, "apikey:a-very-long-key-name");
-    auth_audit_principal(&p, small, sizeof small);
+    principal_audit_name(&p, small, sizeof small);
     assert_string_equal(small, "apikey:a-ver [0b7c6d1e]");
     p.type = AUTH_JWT;
     p.key_id[0] = '\0';
-    auth_audit_principal(&p, out, sizeof out);
+    principal_audit_name(&p, out, sizeof out);
     assert_string_equal(out, "apikey:a-very-long-key-name");
 }
 

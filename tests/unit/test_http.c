@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "../../server/http.c"
+#include "../../server/dispatch.c" /* media_is moved with the pipeline */
+#include "portico/routes.h"
 
 static void test_normalize_ok(void **state)
 {

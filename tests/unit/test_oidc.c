@@ -23,7 +23,7 @@ static int setup(void **state)
     test_cfg.session.cookie_secret = "unit-test-cookie-secret-0123456789abcdef";
     test_cfg.session.cookie_secure = true;
     test_cfg.oidc.roles_claim = "realm_access.roles";
-    cfg = &test_cfg;
+    config_set_active(&test_cfg);
     role_map_count = 0;
     return 0;
 }

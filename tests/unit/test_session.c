@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../../server/session.c"
+#include "../../server/signin.c" /* failed_subject moved with the sign-in flow */
 
 #include <stdio.h>
 #include <stdlib.h>
