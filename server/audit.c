@@ -943,8 +943,8 @@ int audit_handle_list(struct req *r)
         goto out;
     }
     struct db *db = db_thread();
-    enum db_err e = db_query(db, wc.sql.data, wc.params, wc.n, &cnt);
-    if (e == DB_OK) e = db_query(db, w.sql.data, w.params, w.n, &res);
+    enum db_err e = db_query_dynamic(db, wc.sql.data, wc.params, wc.n, &cnt);
+    if (e == DB_OK) e = db_query_dynamic(db, w.sql.data, w.params, w.n, &res);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
         goto out;
@@ -973,7 +973,7 @@ static enum db_err export_page(struct db *db, const struct req *r, const struct 
     if (have_last) WHERE_ADD(&w, SQL_F_AFTER, DBP_INT(last_at), DBP_INT(last_at), DBP_INT(last_id));
     WHERE_ADD(&w, SQL_ORDER_LIMIT, DBP_INT(AUDIT_EXPORT_PAGE));
     if (w.sql.failed) goto out;
-    e = db_query(db, w.sql.data, w.params, w.n, out);
+    e = db_query_dynamic(db, w.sql.data, w.params, w.n, out);
 out:
     where_cleanup(&w);
     return e;

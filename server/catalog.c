@@ -887,7 +887,7 @@ static enum db_err run_where(struct db *db, const char *head, const struct listq
     strbuf_puts(&b, tail);
     char *sql = strbuf_take(&b);
     if (!sql) return DB_ERR_INTERNAL;
-    enum db_err e = db_query(db, sql, l->params, l->n, out);
+    enum db_err e = db_query_dynamic(db, sql, l->params, l->n, out);
     free(sql);
     return e;
 }
@@ -930,7 +930,7 @@ static enum db_err run_items(struct db *db, const struct list_params *lp, struct
     sql_param(&b, SQL_OFFSET, n);
     char *sql = strbuf_take(&b);
     if (!sql) return DB_ERR_INTERNAL;
-    enum db_err e = db_query(db, sql, params, n, out);
+    enum db_err e = db_query_dynamic(db, sql, params, n, out);
     free(sql);
     return e;
 }
@@ -1056,7 +1056,7 @@ static enum db_err items_by_ids(struct db *db, char (*ids)[CRYPTO_UUID_LEN + 1],
         strbuf_puts(&b, SQL_CLOSE);
         sql = strbuf_take(&b);
         if (!sql) goto out;
-        e = db_query(db, sql, params, (int)chunk, &res);
+        e = db_query_dynamic(db, sql, params, (int)chunk, &res);
         free(sql);
         sql = NULL;
         if (e != DB_OK) goto out;

@@ -11,6 +11,7 @@
 
 #include "portico/config.h"
 #include "portico/log.h"
+#include "portico/util.h"
 
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_pg_ops;
@@ -76,14 +77,98 @@ enum db_err db_query(struct db *db, const char *sql, const struct db_param *para
 {
     if (out) *out = NULL;
     if (!db) return DB_ERR_UNAVAILABLE;
-    return backend->query(db, sql, params, n, out, NULL);
+    return backend->query(db, sql, params, n, out, NULL, true);
 }
 
 enum db_err db_exec(struct db *db, const char *sql, const struct db_param *params, int n,
                     long *affected)
 {
     if (!db) return DB_ERR_UNAVAILABLE;
-    return backend->query(db, sql, params, n, NULL, affected);
+    return backend->query(db, sql, params, n, NULL, affected, true);
+}
+
+enum db_err db_query_dynamic(struct db *db, const char *sql, const struct db_param *params, int n,
+                             struct db_result **out)
+{
+    if (out) *out = NULL;
+    if (!db) return DB_ERR_UNAVAILABLE;
+    return backend->query(db, sql, params, n, out, NULL, false);
+}
+
+enum db_err db_exec_dynamic(struct db *db, const char *sql, const struct db_param *params, int n,
+                            long *affected)
+{
+    if (!db) return DB_ERR_UNAVAILABLE;
+    return backend->query(db, sql, params, n, NULL, affected, false);
+}
+
+/* ---- statement cache index (for the backends) ---------------------------- */
+
+static unsigned long sql_hash(const char *s)
+{
+    unsigned long h = 5381;
+    for (; *s; s++) h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+int db_stmt_cache_find(struct db_stmt_cache *c, const char *sql)
+{
+    unsigned long h = sql_hash(sql);
+    for (int i = 0; i < DB_STMT_CACHE_SLOTS; i++) {
+        struct db_stmt_slot *s = &c->slot[i];
+        if (s->sql && s->hash == h && strcmp(s->sql, sql) == 0) {
+            s->used = ++c->tick;
+            return i;
+        }
+    }
+    return -1;
+}
+
+int db_stmt_cache_victim(struct db_stmt_cache *c, bool *evict)
+{
+    int lru = 0;
+    for (int i = 0; i < DB_STMT_CACHE_SLOTS; i++) {
+        if (!c->slot[i].sql) {
+            *evict = false;
+            return i;
+        }
+        if (c->slot[i].used < c->slot[lru].used) lru = i;
+    }
+    *evict = true;
+    return lru;
+}
+
+int db_stmt_cache_store(struct db_stmt_cache *c, int i, const char *sql)
+{
+    struct db_stmt_slot *s = &c->slot[i];
+    free(s->sql);
+    s->sql = util_strdup(sql);
+    if (!s->sql) return -1;
+    s->hash = sql_hash(sql);
+    s->used = ++c->tick;
+    return 0;
+}
+
+void db_stmt_cache_clear(struct db_stmt_cache *c, int i)
+{
+    free(c->slot[i].sql);
+    c->slot[i].sql = NULL;
+}
+
+int db_stmt_cache_count(struct db *db)
+{
+    struct db_stmt_cache *c = db && backend ? backend->stmt_cache(db) : NULL;
+    int n = 0;
+    for (int i = 0; c && i < DB_STMT_CACHE_SLOTS; i++) n += c->slot[i].sql != NULL;
+    return n;
+}
+
+bool db_stmt_cache_has(struct db *db, const char *sql)
+{
+    struct db_stmt_cache *c = db && backend ? backend->stmt_cache(db) : NULL;
+    for (int i = 0; c && i < DB_STMT_CACHE_SLOTS; i++)
+        if (c->slot[i].sql && strcmp(c->slot[i].sql, sql) == 0) return true;
+    return false;
 }
 
 enum db_err db_exec_script(struct db *db, const char *sql)

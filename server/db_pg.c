@@ -1,7 +1,8 @@
 /*
  * db_pg.c — the PostgreSQL backend on libpq: one connection per thread,
  * connect and statement timeouts, reconnect after the server restarts, named
- * prepared statements cached per connection, LISTEN/NOTIFY.
+ * prepared statements of the static SQL cached per connection (least
+ * recently used given up when full; run-time SQL runs unnamed), LISTEN/NOTIFY.
  * Threading: a struct db belongs to one thread; `pg_url` is written once by
  * global_init before threads start.
  */
@@ -18,11 +19,11 @@
 #include "portico/log.h"
 #include "portico/util.h"
 
-#define STMT_CACHE 128
-
 struct db {
     PGconn *conn;
-    char *stmt_sql[STMT_CACHE];
+    struct db_stmt_cache cache;
+    uint64_t stmt_id[DB_STMT_CACHE_SLOTS]; /* by cache slot: prepared as "p<id>" */
+    uint64_t next_id;
     int in_tx;
     char err[256];
 };
@@ -41,12 +42,11 @@ static void pg_global_cleanup(void)
     pg_url = NULL;
 }
 
+/* Forgets every cached statement (the connection is new or closing: the
+ * server-side statements went with the old session). */
 static void clear_cache(struct db *db)
 {
-    for (int i = 0; i < STMT_CACHE; i++) {
-        free(db->stmt_sql[i]);
-        db->stmt_sql[i] = NULL;
-    }
+    for (int i = 0; i < DB_STMT_CACHE_SLOTS; i++) db_stmt_cache_clear(&db->cache, i);
 }
 
 static PGconn *connect_pg(void)
@@ -126,49 +126,45 @@ static enum db_err classify(struct db *db, PGresult *res)
     return DB_ERR_INTERNAL;
 }
 
-static unsigned long hash_sql(const char *s)
+/* Finds or prepares a named statement for static SQL; returns its name in
+ * `name`, or "" to execute unnamed (dynamic SQL, or no memory to cache). A
+ * full cache gives up its least recently used statement (DEALLOCATE; names
+ * are never reused, so one that could not be deallocated cannot clash). */
+static enum db_err prepared_name(struct db *db, const char *sql, int n, bool cache, char name[24])
 {
-    unsigned long h = 5381;
-    for (; *s; s++) h = h * 33 + (unsigned char)*s;
-    return h;
-}
-
-/* Finds or prepares a named statement; returns its name in `name` or "" to
- * execute unnamed (cache full). */
-static enum db_err prepared_name(struct db *db, const char *sql, int n, char name[16])
-{
-    unsigned long h = hash_sql(sql);
-    int slot = -1;
-    for (int probe = 0; probe < STMT_CACHE; probe++) {
-        int i = (int)((h + (unsigned long)probe) % STMT_CACHE);
-        if (db->stmt_sql[i] && strcmp(db->stmt_sql[i], sql) == 0) {
-            snprintf(name, 16, "p%d", i);
-            return DB_OK;
-        }
-        if (!db->stmt_sql[i]) {
-            slot = i;
-            break;
-        }
-    }
-    if (slot < 0) {
-        name[0] = '\0';
+    name[0] = '\0';
+    if (!cache) return DB_OK;
+    int i = db_stmt_cache_find(&db->cache, sql);
+    if (i >= 0) {
+        snprintf(name, 24, "p%llu", (unsigned long long)db->stmt_id[i]);
         return DB_OK;
     }
-    snprintf(name, 16, "p%d", slot);
-    PGresult *r = PQprepare(db->conn, name, sql, n, NULL);
+    bool evict;
+    i = db_stmt_cache_victim(&db->cache, &evict);
+    if (evict) {
+        char drop[48];
+        snprintf(drop, sizeof drop, "DEALLOCATE p%llu", (unsigned long long)db->stmt_id[i]);
+        PQclear(PQexec(db->conn, drop));
+        db_stmt_cache_clear(&db->cache, i);
+    }
+    uint64_t id = ++db->next_id;
+    char fresh[24];
+    snprintf(fresh, sizeof fresh, "p%llu", (unsigned long long)id);
+    PGresult *r = PQprepare(db->conn, fresh, sql, n, NULL);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         enum db_err e = classify(db, r);
         PQclear(r);
         return e;
     }
     PQclear(r);
-    db->stmt_sql[slot] = strdup(sql);
-    if (!db->stmt_sql[slot]) name[0] = '\0';
+    if (db_stmt_cache_store(&db->cache, i, sql) != 0) return DB_OK; /* runs unnamed */
+    db->stmt_id[i] = id;
+    util_copy(name, 24, fresh);
     return DB_OK;
 }
 
 static enum db_err run(struct db *db, const char *sql, const struct db_param *params, int n,
-                       struct db_result **out, long *affected)
+                       struct db_result **out, long *affected, bool cache)
 {
     char bufs[DB_PARAMS_MAX][32];
     const char *values[DB_PARAMS_MAX];
@@ -190,8 +186,8 @@ static enum db_err run(struct db *db, const char *sql, const struct db_param *pa
         default: values[i] = NULL; break;
         }
     }
-    char name[16];
-    err = prepared_name(db, sql, n, name);
+    char name[24];
+    err = prepared_name(db, sql, n, cache, name);
     if (err != DB_OK) return err;
     if (name[0])
         res = PQexecPrepared(db->conn, name, n, values, NULL, NULL, 0);
@@ -237,19 +233,19 @@ out:
 }
 
 static enum db_err pg_query(struct db *db, const char *sql, const struct db_param *params, int n,
-                            struct db_result **out, long *affected)
+                            struct db_result **out, long *affected, bool cache)
 {
     if (!ensure_connected(db)) {
         util_copy(db->err, sizeof db->err, "PostgreSQL unreachable");
         return DB_ERR_UNAVAILABLE;
     }
     bool was_in_tx = db->in_tx;
-    enum db_err e = run(db, sql, params, n, out, affected);
+    enum db_err e = run(db, sql, params, n, out, affected, cache);
     /* A connection that died while idle (server restarted) never ran the
      * statement: reconnect and try once more outside transactions. */
     if (e == DB_ERR_UNAVAILABLE && !was_in_tx && PQstatus(db->conn) != CONNECTION_OK &&
         ensure_connected(db))
-        e = run(db, sql, params, n, out, affected);
+        e = run(db, sql, params, n, out, affected, cache);
     return e;
 }
 
@@ -297,13 +293,13 @@ static enum db_err pg_rollback(struct db *db)
 
 static enum db_err pg_ping(struct db *db)
 {
-    return pg_query(db, "SELECT 1", NULL, 0, NULL, NULL);
+    return pg_query(db, "SELECT 1", NULL, 0, NULL, NULL, true);
 }
 
 static enum db_err pg_notify(struct db *db, const char *channel, const char *payload)
 {
     return pg_query(db, "SELECT pg_notify($1, $2)", DB_ARGS(DBP_TEXT(channel), DBP_TEXT(payload)),
-                    NULL, NULL);
+                    NULL, NULL, true);
 }
 
 static enum db_err pg_listen(struct db *db, const char *channel)
@@ -340,6 +336,11 @@ static const char *pg_errmsg(struct db *db)
     return db->err;
 }
 
+static struct db_stmt_cache *pg_stmt_cache(struct db *db)
+{
+    return &db->cache;
+}
+
 const struct db_ops db_pg_ops = {
     .name = "postgres",
     .caps = DB_CAP_NOTIFY | DB_CAP_ADVISORY_LOCK | DB_CAP_MULTI_PROCESS,
@@ -348,6 +349,7 @@ const struct db_ops db_pg_ops = {
     .open = pg_open,
     .close = pg_close,
     .query = pg_query,
+    .stmt_cache = pg_stmt_cache,
     .exec_script = pg_exec_script,
     .begin = pg_begin,
     .commit = pg_commit,

@@ -1,6 +1,8 @@
 /*
  * db_sqlite.c — the SQLite backend: WAL, busy_timeout, foreign keys, one
- * connection per thread, a per-connection prepared-statement cache.
+ * connection per thread, a per-connection cache of the static SQL's prepared
+ * statements (least recently used given up when full; SQL built at run time
+ * is prepared for its one call).
  * Threading: a struct db belongs to one thread; `sqlite_path` is written once
  * by global_init before threads start.
  */
@@ -18,19 +20,13 @@
 #include "portico/log.h"
 #include "portico/util.h"
 
-#define STMT_CACHE 64
-
 #define SQ_STR_(x) #x
 #define SQ_STR(x) SQ_STR_(x)
 
-struct cached_stmt {
-    char *sql;
-    sqlite3_stmt *stmt;
-};
-
 struct db {
     sqlite3 *h;
-    struct cached_stmt cache[STMT_CACHE];
+    struct db_stmt_cache cache;
+    sqlite3_stmt *stmt[DB_STMT_CACHE_SLOTS]; /* by cache slot */
     int in_tx;
     char err[256];
 };
@@ -137,42 +133,41 @@ static enum db_err sq_open(struct db **out)
 static void sq_close(struct db *db)
 {
     if (!db) return;
-    for (int i = 0; i < STMT_CACHE; i++) {
-        sqlite3_finalize(db->cache[i].stmt);
-        free(db->cache[i].sql);
+    for (int i = 0; i < DB_STMT_CACHE_SLOTS; i++) {
+        sqlite3_finalize(db->stmt[i]);
+        db_stmt_cache_clear(&db->cache, i);
     }
     sqlite3_close(db->h);
     free(db);
 }
 
 /* Returns a prepared statement for sql; *owned is true when the caller must
- * finalize it (the cache was full). */
-static int prepare(struct db *db, const char *sql, sqlite3_stmt **out, bool *owned)
+ * finalize it (dynamic SQL, or no memory to cache it). */
+static int prepare(struct db *db, const char *sql, bool cache, sqlite3_stmt **out, bool *owned)
 {
-    int free_slot = -1;
-    for (int i = 0; i < STMT_CACHE; i++) {
-        if (db->cache[i].sql && strcmp(db->cache[i].sql, sql) == 0) {
-            *out = db->cache[i].stmt;
-            *owned = false;
-            return SQLITE_OK;
-        }
-        if (!db->cache[i].sql && free_slot < 0) free_slot = i;
+    int i = cache ? db_stmt_cache_find(&db->cache, sql) : -1;
+    if (i >= 0) {
+        *out = db->stmt[i];
+        *owned = false;
+        return SQLITE_OK;
     }
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st,
-                                NULL);
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, cache ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
     if (rc != SQLITE_OK) return rc;
-    if (free_slot >= 0) {
-        db->cache[free_slot].sql = strdup(sql);
-        if (db->cache[free_slot].sql) {
-            db->cache[free_slot].stmt = st;
-            *owned = false;
-            *out = st;
-            return SQLITE_OK;
-        }
-    }
-    *owned = true;
     *out = st;
+    *owned = true;
+    if (!cache) return SQLITE_OK;
+    bool evict;
+    i = db_stmt_cache_victim(&db->cache, &evict);
+    if (evict) {
+        sqlite3_finalize(db->stmt[i]);
+        db->stmt[i] = NULL;
+        db_stmt_cache_clear(&db->cache, i);
+    }
+    if (db_stmt_cache_store(&db->cache, i, sql) == 0) {
+        db->stmt[i] = st;
+        *owned = false;
+    }
     return SQLITE_OK;
 }
 
@@ -199,13 +194,13 @@ static int bind_params(sqlite3_stmt *st, const struct db_param *params, int n)
 }
 
 static enum db_err sq_query(struct db *db, const char *sql, const struct db_param *params, int n,
-                            struct db_result **out, long *affected)
+                            struct db_result **out, long *affected, bool cache)
 {
     sqlite3_stmt *st = NULL;
     bool owned = false;
     struct db_result *res = NULL;
     enum db_err err = DB_OK;
-    int rc = prepare(db, sql, &st, &owned);
+    int rc = prepare(db, sql, cache, &st, &owned);
     if (rc != SQLITE_OK) {
         err = classify(db, rc);
         log_error("database: prepare failed: %s", db->err);
@@ -302,7 +297,7 @@ static enum db_err sq_rollback(struct db *db)
 
 static enum db_err sq_ping(struct db *db)
 {
-    return sq_query(db, "SELECT 1", NULL, 0, NULL, NULL);
+    return sq_query(db, "SELECT 1", NULL, 0, NULL, NULL, true);
 }
 
 static enum db_err sq_notify(struct db *db, const char *channel, const char *payload)
@@ -329,6 +324,11 @@ static const char *sq_errmsg(struct db *db)
     return db->err;
 }
 
+static struct db_stmt_cache *sq_stmt_cache(struct db *db)
+{
+    return &db->cache;
+}
+
 const struct db_ops db_sqlite_ops = {
     .name = "sqlite",
     .caps = 0,
@@ -337,6 +337,7 @@ const struct db_ops db_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .query = sq_query,
+    .stmt_cache = sq_stmt_cache,
     .exec_script = sq_exec_script,
     .begin = sq_begin,
     .commit = sq_commit,

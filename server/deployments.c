@@ -632,7 +632,8 @@ int deployments_handle_list(struct req *r)
     /* Counts by status honour every filter but sync_status. */
     strbuf_printf(&sql, "SELECT d.sync_status, COUNT(*)" DEP_FROM "%s GROUP BY d.sync_status",
                   where.data);
-    if (e == DB_OK) e = sql.failed ? DB_ERR_INTERNAL : db_query(db, sql.data, params, np, &counts);
+    if (e == DB_OK)
+        e = sql.failed ? DB_ERR_INTERNAL : db_query_dynamic(db, sql.data, params, np, &counts);
     if (status[0]) {
         params[np] = DBP_TEXT(status);
         strbuf_printf(&where, " AND d.sync_status = $%d", ++np);
@@ -640,7 +641,8 @@ int deployments_handle_list(struct req *r)
     strbuf_cleanup(&sql);
     strbuf_init(&sql, 4096);
     strbuf_printf(&sql, "SELECT COUNT(*)" DEP_FROM "%s", where.data);
-    if (e == DB_OK) e = sql.failed ? DB_ERR_INTERNAL : db_query(db, sql.data, params, np, &total);
+    if (e == DB_OK)
+        e = sql.failed ? DB_ERR_INTERNAL : db_query_dynamic(db, sql.data, params, np, &total);
     if (e == DB_OK) {
         strbuf_cleanup(&sql);
         strbuf_init(&sql, 4096);
@@ -650,7 +652,7 @@ int deployments_handle_list(struct req *r)
                       "SELECT " DEP_COLS DEP_FROM "%s ORDER BY d.created_at DESC, d.id "
                       "LIMIT $%d OFFSET $%d",
                       where.data, np + 1, np + 2);
-        e = sql.failed ? DB_ERR_INTERNAL : db_query(db, sql.data, params, np + 2, &rows);
+        e = sql.failed ? DB_ERR_INTERNAL : db_query_dynamic(db, sql.data, params, np + 2, &rows);
     }
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
@@ -689,7 +691,7 @@ static enum db_err load_visible(struct db *db, const struct req *r, const char *
     params[np] = DBP_TEXT(id);
     strbuf_printf(&sql, "SELECT " DEP_COLS DEP_FROM " WHERE d.id = $%d", ++np);
     visibility_where(&sql, params, &np, r);
-    enum db_err e = sql.failed ? DB_ERR_INTERNAL : db_query(db, sql.data, params, np, &res);
+    enum db_err e = sql.failed ? DB_ERR_INTERNAL : db_query_dynamic(db, sql.data, params, np, &res);
     strbuf_cleanup(&sql);
     if (e != DB_OK) return e;
     if (db_rows(res) != 1) {

@@ -1386,7 +1386,7 @@ int gateways_handle_list(struct req *r)
         db, cfg, all_tenants(r) ? NULL : r->principal.tenant_id, now, counts, &all);
     if (e == DB_OK && has_filter(&f)) {
         strbuf_printf(&sql, "SELECT COUNT(*) FROM gateways%s", where.data);
-        e = sql.failed ? DB_ERR_INTERNAL : db_query(db, sql.data, params, np, &total);
+        e = sql.failed ? DB_ERR_INTERNAL : db_query_dynamic(db, sql.data, params, np, &total);
     }
     int64_t matches = e == DB_OK && total ? db_get_int(total, 0, 0) : all;
     if (e == DB_OK && page_hint(&f, matches, all, page, page_size)) {
@@ -1404,7 +1404,7 @@ int gateways_handle_list(struct req *r)
         strbuf_printf(&sql,
                       "SELECT " GW_COLS " FROM gateways%s ORDER BY name, id LIMIT $%d OFFSET $%d",
                       where.data, np + 1, np + 2);
-        e = sql.failed ? DB_ERR_INTERNAL : db_query(db, sql.data, params, np + 2, &items);
+        e = sql.failed ? DB_ERR_INTERNAL : db_query_dynamic(db, sql.data, params, np + 2, &items);
     }
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);

@@ -22,6 +22,7 @@
 struct config;
 struct db;
 struct db_result;
+struct db_stmt_cache;
 
 enum db_err {
     DB_OK = 0,
@@ -64,8 +65,10 @@ struct db_ops {
     /* Opens a connection; *out set on success. */
     enum db_err (*open)(struct db **out);
     void (*close)(struct db *db);
+    /* cache: the SQL is static text (keep it prepared); false for SQL
+     * built at run time, which must never take a statement-cache slot. */
     enum db_err (*query)(struct db *db, const char *sql, const struct db_param *params, int n,
-                         struct db_result **out, long *affected);
+                         struct db_result **out, long *affected, bool cache);
     /* Runs a script of several statements (migrations), no parameters. */
     enum db_err (*exec_script)(struct db *db, const char *sql);
     enum db_err (*begin)(struct db *db);
@@ -82,7 +85,36 @@ struct db_ops {
                                void *ud);
     /* Last error text for logs (never sent to clients). */
     const char *(*errmsg)(struct db *db);
+    /* The connection's statement cache (tests and diagnostics). */
+    struct db_stmt_cache *(*stmt_cache)(struct db *db);
 };
+
+/* For backends: the index of a per-connection statement cache. Slots hold
+ * static SQL only (db_ops.query with cache = true); when every slot is
+ * taken, the least recently used one is given up (the backend frees its
+ * statement first), so the cache never stops caching. */
+#define DB_STMT_CACHE_SLOTS 128
+struct db_stmt_cache {
+    struct db_stmt_slot {
+        char *sql; /* NULL: free */
+        unsigned long hash;
+        uint64_t used; /* the tick of the last use (LRU) */
+    } slot[DB_STMT_CACHE_SLOTS];
+    uint64_t tick;
+};
+/* The slot holding sql (marked used), or -1. */
+int db_stmt_cache_find(struct db_stmt_cache *c, const char *sql);
+/* A slot for a new statement: a free one, else the least recently used
+ * (*evict set: the backend must free that slot's statement, then call
+ * db_stmt_cache_store). */
+int db_stmt_cache_victim(struct db_stmt_cache *c, bool *evict);
+/* Records sql in slot i (copies it); -1 when out of memory (slot stays free). */
+int db_stmt_cache_store(struct db_stmt_cache *c, int i, const char *sql);
+/* Frees slot i's text (the backend freed its statement). */
+void db_stmt_cache_clear(struct db_stmt_cache *c, int i);
+/* How many statements db's cache holds, and whether it holds sql. */
+int db_stmt_cache_count(struct db *db);
+bool db_stmt_cache_has(struct db *db, const char *sql);
 
 /* Picks the backend from cfg (database.url) and prepares it (creates the
  * SQLite directory). 0 on success, -1 with a logged reason. */
@@ -108,6 +140,13 @@ enum db_err db_query(struct db *db, const char *sql, const struct db_param *para
                      struct db_result **out);
 enum db_err db_exec(struct db *db, const char *sql, const struct db_param *params, int n,
                     long *affected);
+/* The same for SQL built at run time (a WHERE from filters, an IN list):
+ * prepared for this call only, so texts that vary never take a slot of the
+ * connection's statement cache, which holds the static SQL constants. */
+enum db_err db_query_dynamic(struct db *db, const char *sql, const struct db_param *params, int n,
+                             struct db_result **out);
+enum db_err db_exec_dynamic(struct db *db, const char *sql, const struct db_param *params, int n,
+                            long *affected);
 enum db_err db_exec_script(struct db *db, const char *sql);
 enum db_err db_begin(struct db *db);
 enum db_err db_commit(struct db *db);

@@ -245,6 +245,50 @@ static void test_gap_is_applied(void **state)
     db_result_free(res);
 }
 
+/* Static SQL is cached and, past the cache's size, the least recently used
+ * statement is given up (the oldest text runs again, re-prepared); SQL built
+ * at run time never takes a slot, however many different texts there are. */
+static void test_statement_cache(void **state)
+{
+    (void)state;
+    struct db *db = db_thread();
+    struct db_result *res = NULL;
+    char sql[128];
+    int before = db_stmt_cache_count(db);
+    for (int i = 0; i < 3 * DB_STMT_CACHE_SLOTS; i++) {
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) + %d FROM t_items WHERE id IN ($1, $2)", i);
+        assert_int_equal(db_query_dynamic(db, sql, DB_ARGS(DBP_TEXT("a"), DBP_TEXT("b")), &res),
+                         DB_OK);
+        assert_int_equal(db_get_int(res, 0, 0), i + 2);
+        db_result_free(res);
+        assert_false(db_stmt_cache_has(db, sql));
+    }
+    assert_int_equal(db_stmt_cache_count(db), before);
+    char first[128];
+    snprintf(first, sizeof first, "SELECT %d + $1", -1);
+    assert_int_equal(db_query(db, first, DB_ARGS(DBP_INT(1)), &res), DB_OK);
+    db_result_free(res);
+    assert_true(db_stmt_cache_has(db, first));
+    for (int i = 0; i < DB_STMT_CACHE_SLOTS + 8; i++) {
+        snprintf(sql, sizeof sql, "SELECT %d + $1", i);
+        assert_int_equal(db_query(db, sql, DB_ARGS(DBP_INT(1)), &res), DB_OK);
+        assert_int_equal(db_get_int(res, 0, 0), i + 1);
+        db_result_free(res);
+    }
+    assert_int_equal(db_stmt_cache_count(db), DB_STMT_CACHE_SLOTS);
+    assert_false(db_stmt_cache_has(db, first)); /* evicted: least recently used */
+    assert_int_equal(db_query(db, first, DB_ARGS(DBP_INT(1)), &res), DB_OK);
+    assert_int_equal(db_get_int(res, 0, 0), 0);
+    db_result_free(res);
+    assert_true(db_stmt_cache_has(db, first));
+    /* Inside a transaction an eviction keeps the transaction working. */
+    assert_int_equal(db_begin(db), DB_OK);
+    assert_int_equal(db_query(db, "SELECT 1000 + $1", DB_ARGS(DBP_INT(1)), &res), DB_OK);
+    assert_int_equal(db_get_int(res, 0, 0), 1001);
+    db_result_free(res);
+    assert_int_equal(db_commit(db), DB_OK);
+}
+
 static void test_pg_unreachable(void **state)
 {
     (void)state;
@@ -263,7 +307,7 @@ int main(void)
         cmocka_unit_test(test_migrations_idempotent), cmocka_unit_test(test_params_and_types),
         cmocka_unit_test(test_constraint_and_tx),     cmocka_unit_test(test_like_escape),
         cmocka_unit_test(test_concurrent_writers),    cmocka_unit_test(test_refuses_newer_schema),
-        cmocka_unit_test(test_gap_is_applied),
+        cmocka_unit_test(test_gap_is_applied),        cmocka_unit_test(test_statement_cache),
     };
     int rc = cmocka_run_group_tests_name("db (sqlite)", tests, setup_sqlite, teardown);
     /* The SQLite directory (created by db_init) is removed file by file. */
