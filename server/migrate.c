@@ -2,7 +2,8 @@
  * migrate.c — applies the embedded migrations for the active backend in
  * version order, each in its own transaction together with its
  * schema_migrations row. On PostgreSQL an advisory lock serialises replicas
- * starting at once.
+ * starting at once. A migration whose text is the same on both backends is
+ * kept once, in server/sql/common/; the others are in server/sql/<backend>/.
  * Threading: main thread, before the server starts.
  */
 #include "portico/migrate.h"
@@ -26,11 +27,15 @@ static const char SQL_IS_APPLIED[] = "SELECT 1 FROM schema_migrations WHERE vers
 static const char SQL_RECORD[] =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
-/* Version number of "sqlite/003_name.sql" (3), or -1. */
-static int version_of(const char *path, const char *dir)
+int migrate_version_of(const char *path, const char *backend)
 {
+    const char *dir = backend;
     size_t dl = strlen(dir);
-    if (strncmp(path, dir, dl) != 0 || path[dl] != '/') return -1;
+    if (strncmp(path, dir, dl) != 0 || path[dl] != '/') {
+        dir = MIGRATE_COMMON_DIR;
+        dl = strlen(dir);
+        if (strncmp(path, dir, dl) != 0 || path[dl] != '/') return -1;
+    }
     const char *name = path + dl + 1;
     long long v;
     char num[8];
@@ -52,7 +57,7 @@ int migrate_latest(void)
     const char *dir = db_backend() ? db_backend()->name : "sqlite";
     for (size_t i = 0; i < assets_sql_count; i++) {
         if (!assets_sql[i].path) continue;
-        int v = version_of(assets_sql[i].path, dir);
+        int v = migrate_version_of(assets_sql[i].path, dir);
         if (v > latest) latest = v;
     }
     return latest;
@@ -119,8 +124,13 @@ int migrate_run(struct db *db)
         int next_v = 0;
         for (size_t i = 0; i < assets_sql_count; i++) {
             if (!assets_sql[i].path) continue;
-            int v = version_of(assets_sql[i].path, dir);
-            if (v <= 0 || (next_v != 0 && v >= next_v)) continue;
+            int v = migrate_version_of(assets_sql[i].path, dir);
+            if (v <= 0 || (next_v != 0 && v > next_v)) continue;
+            if (v == next_v) {
+                log_error("migrate: version %d is embedded twice (%s and %s)", v, next->path,
+                          assets_sql[i].path);
+                goto fail;
+            }
             int applied_already = is_applied(db, v);
             if (applied_already < 0) goto fail;
             if (!applied_already) {

@@ -59,9 +59,11 @@ function migrationsCount(q) {
   return Number(execFileSync('psql', ['-XAtq', q.dbUrl, '-c', 'SELECT COUNT(*) FROM schema_migrations']).toString().trim());
 }
 
+// The backend's own migrations plus the ones both share (server/sql/common).
 function migrationsKnown(q) {
-  const dir = join(ROOT, 'server/sql', DB_KIND === 'sqlite' ? 'sqlite' : 'postgres');
-  return readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).length;
+  const dirs = [DB_KIND === 'sqlite' ? 'sqlite' : 'postgres', 'common'];
+  return dirs.flatMap((d) => readdirSync(join(ROOT, 'server/sql', d)))
+    .filter((f) => /^\d+_.*\.sql$/.test(f)).length;
 }
 
 test('SIGTERM under load: every answer is complete, refused connections are fine, exit 0', async (t) => {
