@@ -18,11 +18,11 @@
  * Also: GET /v1/audit (filtered, paged) and GET /v1/audit/export.ndjson.
  *
  * Threading: `ring` (slots, head, count, flags, log times) is guarded by
- * `ring.lock`; producers only add at the tail and only the writer removes
+ * `writer.mu`; producers only add at the tail and only the writer removes
  * from the head, so the writer reads the head events without the lock while
  * it writes them. Counters are atomics. `cfg` is set by audit_start before
  * the writer and the HTTP workers run, then read-only. `limiter` (the
- * per-address summaries) has its own lock, taken before ring.lock, never
+ * per-address summaries) has its own lock, taken before writer.mu, never
  * while holding it.
  */
 #define _GNU_SOURCE
@@ -46,6 +46,7 @@
 #include "portico/log.h"
 #include "portico/rbac.h"
 #include "portico/util.h"
+#include "portico/worker.h"
 
 /* One audit event, self-contained: nothing points back into the request. */
 struct audit_event {
@@ -81,19 +82,18 @@ static struct {
     struct limiter_slot slots[AUDIT_LIMITER_ADDRS];
 } limiter = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* writer.mu guards the ring; writer.cond: producers and audit_stop wake
+ * the writer; writer.stop: audit_stop was called: drain, then exit. */
+static struct worker writer = WORKER_INIT;
+
 static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t wake; /* producers and audit_stop wake the writer */
     struct audit_event **slots;
     size_t depth, head, count;
     bool accepting; /* audit_record_* may push */
-    bool stopping;  /* audit_stop was called: drain, then exit */
     int64_t drain_deadline_ms;
     int64_t full_logged_ms; /* last "buffer full" log line (monotonic ms) */
-} ring = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} ring;
 
-static pthread_t writer;
-static bool writer_running;
 static atomic_bool enabled;
 static atomic_uint_fast64_t dropped_total;
 static atomic_uint_fast64_t written_total;
@@ -132,7 +132,7 @@ static const char SQL_ORDER_LIMIT[] = " ORDER BY at DESC, id DESC LIMIT ?";
 
 static int64_t mono_ms(void)
 {
-    return util_mono_us() / 1000;
+    return worker_now_ms();
 }
 
 /* Length of the UTF-8 sequence a lead byte starts, 0 when it cannot lead. */
@@ -287,39 +287,38 @@ static int ring_setup(size_t depth)
 {
     struct audit_event **slots = calloc(depth, sizeof *slots);
     if (!slots) return -1;
-    pthread_mutex_lock(&ring.lock);
+    pthread_mutex_lock(&writer.mu);
     ring.slots = slots;
     ring.depth = depth;
     ring.head = ring.count = 0;
     ring.accepting = true;
-    ring.stopping = false;
     ring.full_logged_ms = -AUDIT_FULL_LOG_INTERVAL_MS;
-    pthread_mutex_unlock(&ring.lock);
+    pthread_mutex_unlock(&writer.mu);
     return 0;
 }
 
 /* Frees whatever is left in the ring and the ring itself. */
 static void ring_teardown(void)
 {
-    pthread_mutex_lock(&ring.lock);
+    pthread_mutex_lock(&writer.mu);
     for (size_t i = 0; i < ring.count; i++) free(ring.slots[(ring.head + i) % ring.depth]);
     free(ring.slots);
     ring.slots = NULL;
     ring.depth = ring.head = ring.count = 0;
     ring.accepting = false;
-    pthread_mutex_unlock(&ring.lock);
+    pthread_mutex_unlock(&writer.mu);
 }
 
 /* Takes ownership of ev: queues it, or frees and counts it as dropped. */
 static void ring_push(struct audit_event *ev)
 {
     bool queued = false, log_it = false;
-    pthread_mutex_lock(&ring.lock);
+    pthread_mutex_lock(&writer.mu);
     if (ev && ring.accepting && ring.count < ring.depth) {
         ring.slots[(ring.head + ring.count) % ring.depth] = ev;
         ring.count++;
         queued = true;
-        pthread_cond_signal(&ring.wake);
+        pthread_cond_signal(&writer.cond);
     } else if (ring.accepting) {
         int64_t now = mono_ms();
         if (now - ring.full_logged_ms >= AUDIT_FULL_LOG_INTERVAL_MS) {
@@ -327,7 +326,7 @@ static void ring_push(struct audit_event *ev)
             log_it = true;
         }
     }
-    pthread_mutex_unlock(&ring.lock);
+    pthread_mutex_unlock(&writer.mu);
     if (queued) return;
     free(ev);
     uint64_t total = atomic_fetch_add(&dropped_total, 1) + 1;
@@ -341,7 +340,7 @@ static void ring_push(struct audit_event *ev)
 /* Removes the first n events (the writer handled them) and frees them. */
 static void ring_consume(size_t n)
 {
-    pthread_mutex_lock(&ring.lock);
+    pthread_mutex_lock(&writer.mu);
     if (n > ring.count) n = ring.count;
     for (size_t i = 0; i < n; i++) {
         size_t at = (ring.head + i) % ring.depth;
@@ -350,7 +349,7 @@ static void ring_consume(size_t n)
     }
     ring.head = ring.depth ? (ring.head + n) % ring.depth : 0;
     ring.count -= n;
-    pthread_mutex_unlock(&ring.lock);
+    pthread_mutex_unlock(&writer.mu);
 }
 
 /* ---- recording ---------------------------------------------------------- */
@@ -490,9 +489,9 @@ uint64_t audit_written_total(void)
 
 uint64_t audit_pending(void)
 {
-    pthread_mutex_lock(&ring.lock);
+    pthread_mutex_lock(&writer.mu);
     uint64_t n = ring.count;
-    pthread_mutex_unlock(&ring.lock);
+    pthread_mutex_unlock(&writer.mu);
     return n;
 }
 
@@ -574,22 +573,6 @@ static void purge_old(struct db *db)
                  config_active()->audit.retention_days);
 }
 
-/* Waits on the ring's condition until `until_mono_ms` (lock held). */
-static void wait_until(int64_t until_mono_ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t left = until_mono_ms - mono_ms();
-    if (left <= 0) return;
-    ts.tv_sec += (time_t)(left / 1000);
-    ts.tv_nsec += (long)(left % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&ring.wake, &ring.lock, &ts);
-}
-
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -603,22 +586,22 @@ static void *writer_main(void *arg)
 
     for (;;) {
         limiter_flush(false);
-        pthread_mutex_lock(&ring.lock);
+        pthread_mutex_lock(&writer.mu);
         for (;;) {
             int64_t now = mono_ms();
-            if (ring.stopping) break;
+            if (writer.stop) break;
             if (purging && now >= next_purge) break;
             if (ring.count > 0 && now >= retry_at) break;
             int64_t until = now + AUDIT_LIMITER_FLUSH_MS;
             if (ring.count > 0 && retry_at < until) until = retry_at;
             if (purging && next_purge < until) until = next_purge;
-            wait_until(until);
+            worker_wait_until(&writer, until);
         }
-        bool stopping = ring.stopping;
+        bool stopping = writer.stop;
         int64_t deadline = ring.drain_deadline_ms;
         size_t n = ring.count < AUDIT_BATCH_MAX ? ring.count : AUDIT_BATCH_MAX;
         for (size_t i = 0; i < n; i++) batch[i] = ring.slots[(ring.head + i) % ring.depth];
-        pthread_mutex_unlock(&ring.lock);
+        pthread_mutex_unlock(&writer.mu);
 
         if (stopping && n == 0) break;
         if (stopping && mono_ms() >= deadline) {
@@ -686,43 +669,33 @@ int audit_start(void)
         log_info("audit: disabled (audit.enabled is false)");
         return 0;
     }
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&ring.wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0 || ring_setup((size_t)config_active()->audit.buffer_depth) != 0) {
+    worker_prepare(&writer);
+    if (ring_setup((size_t)config_active()->audit.buffer_depth) != 0) {
         log_error("audit: cannot allocate the buffer (%ld events)",
                   config_active()->audit.buffer_depth);
         return -1;
     }
-    if (pthread_create(&writer, NULL, writer_main, NULL) != 0) {
-        log_error("audit: cannot start the writer thread");
+    if (worker_start(&writer, "audit: writer", writer_main, NULL) != 0) {
         ring_teardown();
         return -1;
     }
-    writer_running = true;
     atomic_store(&enabled, true);
     return 0;
 }
 
 void audit_stop(void)
 {
-    if (!writer_running) return;
+    if (!writer.running) return;
     atomic_store(&enabled, false);
     limiter_flush(true);
-    pthread_mutex_lock(&ring.lock);
+    pthread_mutex_lock(&writer.mu);
     ring.accepting = false;
-    ring.stopping = true;
     ring.drain_deadline_ms = mono_ms() + AUDIT_DRAIN_TIMEOUT_MS;
     uint64_t pending = ring.count;
-    pthread_cond_signal(&ring.wake);
-    pthread_mutex_unlock(&ring.lock);
+    pthread_mutex_unlock(&writer.mu);
     if (pending > 0) log_info("audit: writing %llu buffered events", (unsigned long long)pending);
-    pthread_join(writer, NULL);
-    writer_running = false;
+    worker_stop(&writer); /* the writer drains, then exits */
     ring_teardown();
-    pthread_cond_destroy(&ring.wake);
 }
 
 /* ---- GET /v1/audit and the export --------------------------------------- */

@@ -19,7 +19,7 @@
  * reports a different hash for a synced deployment (as if edited by hand)
  * and leaves it drifted until someone presses Sync in the console.
  *
- * Threading: one simulator thread. `mu`/`cond` (monotonic clock) let
+ * Threading: one simulator thread (worker.h): worker_stop lets
  * demo_stop wake it at once, and a curl progress callback aborts a request
  * in flight when stopping.
  */
@@ -45,6 +45,7 @@
 #include "portico/limits.h"
 #include "portico/log.h"
 #include "portico/util.h"
+#include "portico/worker.h"
 
 #define DEMO_BEAT_MS 10000
 #define DEMO_RETRY_MS 2000
@@ -94,10 +95,7 @@ struct sim {
     long long requests;
 };
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond;
-static pthread_t thread;
-static bool running, stopping;
+static struct worker demo = WORKER_INIT;
 static struct sim *sims;
 static long nsims;
 static char base_url[64];
@@ -190,10 +188,7 @@ static void seed(struct sim *s, int64_t now)
 
 static bool should_stop(void)
 {
-    pthread_mutex_lock(&mu);
-    bool s = stopping;
-    pthread_mutex_unlock(&mu);
-    return s;
+    return worker_stopping(&demo);
 }
 
 static int progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -386,19 +381,7 @@ static void *demo_main(void *arg)
             if (s->next_ms < next) next = s->next_ms;
         }
         int64_t wait = next - util_now_ms();
-        if (wait <= 0) continue;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += wait / 1000;
-        until.tv_nsec += (long)(wait % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&mu);
-        while (!stopping)
-            if (pthread_cond_timedwait(&cond, &mu, &until) != 0) break;
-        pthread_mutex_unlock(&mu);
+        if (wait > 0) worker_sleep(&demo, wait);
     }
     curl_easy_cleanup(curl);
     db_thread_close();
@@ -432,7 +415,7 @@ static void add_demo_targets(void)
 
 int demo_start_gateways(const struct config *cfg, int port)
 {
-    if (running || cfg->demo.simulated_gateways <= 0) return 0;
+    if (demo.running || cfg->demo.simulated_gateways <= 0) return 0;
     /* The first configured gateway key. */
     char *keys = util_strdup(cfg->gateways.api_keys);
     char *save = NULL, *first = NULL;
@@ -466,32 +449,20 @@ int demo_start_gateways(const struct config *cfg, int port)
             snprintf(sims[i].hostname, sizeof sims[i].hostname, "%s-%ld", sims[i].t->hostname,
                      i / (long)TEMPLATE_COUNT);
     }
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&cond, &attr);
-    pthread_condattr_destroy(&attr);
-    stopping = false;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (pthread_create(&thread, NULL, demo_main, NULL) != 0) {
+    if (worker_start(&demo, "demo: gateways", demo_main, NULL) != 0) {
         free(sims);
         sims = NULL;
         return -1;
     }
-    running = true;
     log_info("demo: %ld simulated gateways heartbeating to %s", nsims, base_url);
     return 0;
 }
 
 void demo_stop(void)
 {
-    if (!running) return;
-    pthread_mutex_lock(&mu);
-    stopping = true;
-    pthread_cond_broadcast(&cond);
-    pthread_mutex_unlock(&mu);
-    pthread_join(thread, NULL);
-    running = false;
+    if (!demo.running) return;
+    worker_stop(&demo);
     free(sims);
     sims = NULL;
 }

@@ -26,9 +26,10 @@
  * process tags its payloads with a random instance id and skips its own, so
  * local events are delivered once and at once.
  *
- * Threading: `mu` protects the ring, `next_seq`, `stopping` and the listener
- * flag; `cond` (monotonic clock) wakes streams and the listener. The stream
- * count is atomic so publishers can check it without the lock.
+ * Threading: `hub` (worker.h) — hub.mu protects the ring, `next_seq` and the
+ * stop flag; hub.cond (monotonic clock) wakes streams and the listener
+ * thread. The stream count is atomic so publishers can check it without
+ * the lock.
  */
 #define _GNU_SOURCE
 #include "portico/events.h"
@@ -50,6 +51,7 @@
 #include "portico/log.h"
 #include "portico/rbac.h"
 #include "portico/util.h"
+#include "portico/worker.h"
 
 #define EVENTS_BATCH_MAX (1024 * 1024) /* bytes one stream copies per wake-up */
 
@@ -58,51 +60,21 @@ struct event {
     char tenant[AUTH_TENANT_MAX + 1]; /* "" = every tenant */
 };
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* hub.mu guards the ring, next_seq and hub.stop (shutting down: streams
+ * end, the listener thread, hub's worker, ends); hub.cond wakes streams. */
+static struct worker hub = WORKER_INIT;
 static struct event ring[EVENTS_RING];
 static uint64_t next_seq; /* sequence number of the next event */
-static bool stopping;
 static atomic_int open_streams;
 static char instance[17];
-static pthread_t listener;
-static bool listener_running, listener_stop;
 static atomic_uint_fast64_t cred_epoch; /* bumped when a credential may have ended */
 
-/* Open streams per caller (mu). Slots with count 0 are free. */
+/* Open streams per caller (hub.mu). Slots with count 0 are free. */
 struct stream_owner {
     char id[EVENTS_OWNER_ID_MAX];
     int count;
 };
 static struct stream_owner owners[EVENTS_OWNERS_MAX];
-
-static void init_once(void)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&cond, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
-static struct timespec deadline_in_ms(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
-static bool before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
 
 /* Appends an event to the ring and wakes the streams. */
 static void deliver_local(const char *type, const char *tenant, const char *json)
@@ -112,9 +84,9 @@ static void deliver_local(const char *type, const char *tenant, const char *json
     strbuf_printf(&b, "event: %s\ndata: %s\n\n", type, json);
     char *text = strbuf_take(&b);
     if (!text) return;
-    pthread_mutex_lock(&mu);
-    if (stopping) {
-        pthread_mutex_unlock(&mu);
+    pthread_mutex_lock(&hub.mu);
+    if (hub.stop) {
+        pthread_mutex_unlock(&hub.mu);
         free(text);
         return;
     }
@@ -123,8 +95,8 @@ static void deliver_local(const char *type, const char *tenant, const char *json
     ev->text = text;
     util_copy(ev->tenant, sizeof ev->tenant, tenant ? tenant : "");
     next_seq++;
-    pthread_cond_broadcast(&cond);
-    pthread_mutex_unlock(&mu);
+    pthread_cond_broadcast(&hub.cond);
+    pthread_mutex_unlock(&hub.mu);
 }
 
 bool events_wanted(void)
@@ -191,40 +163,19 @@ static void on_notify(const char *channel, const char *payload, void *ud)
     deliver_local(type, nl ? tenant : NULL, t3 + 1);
 }
 
-/* Sleeps up to ms unless stopped; returns true when asked to stop. */
-static bool listener_sleep(int64_t ms)
-{
-    struct timespec until = deadline_in_ms(ms);
-    pthread_mutex_lock(&mu);
-    while (!listener_stop) {
-        if (pthread_cond_timedwait(&cond, &mu, &until) != 0) break;
-    }
-    bool stop = listener_stop;
-    pthread_mutex_unlock(&mu);
-    return stop;
-}
-
-static bool listener_should_stop(void)
-{
-    pthread_mutex_lock(&mu);
-    bool stop = listener_stop;
-    pthread_mutex_unlock(&mu);
-    return stop;
-}
-
 static void *listener_main(void *arg)
 {
     (void)arg;
     struct db *db = NULL;
     bool warned = false;
-    while (!listener_should_stop()) {
+    while (!worker_stopping(&hub)) {
         if (!db) {
             if (db_open(&db) != DB_OK || db_listen(db, EVENTS_CHANNEL) != DB_OK) {
                 db_close(db);
                 db = NULL;
                 if (!warned) log_warn("events: cannot LISTEN; other replicas' events wait");
                 warned = true;
-                if (listener_sleep(1000)) break;
+                if (worker_sleep(&hub, 1000)) break;
                 continue;
             }
             if (warned) log_info("events: listening for other replicas' events again");
@@ -242,49 +193,37 @@ static void *listener_main(void *arg)
 
 int events_start(void)
 {
-    pthread_once(&once, init_once);
+    worker_prepare(&hub);
     unsigned char raw[8];
     if (crypto_random(raw, sizeof raw) != 0) return -1;
     crypto_hex(raw, sizeof raw, instance);
-    pthread_mutex_lock(&mu);
-    stopping = false;
-    listener_stop = false;
-    pthread_mutex_unlock(&mu);
-    if (db_caps() & DB_CAP_NOTIFY) {
-        if (pthread_create(&listener, NULL, listener_main, NULL) != 0) {
-            log_error("events: cannot start the listener thread");
-            return -1;
-        }
-        listener_running = true;
-    }
+    pthread_mutex_lock(&hub.mu);
+    hub.stop = false;
+    pthread_mutex_unlock(&hub.mu);
+    if (db_caps() & DB_CAP_NOTIFY)
+        return worker_start(&hub, "events: listener", listener_main, NULL);
     return 0;
 }
 
 void events_stop(void)
 {
-    pthread_once(&once, init_once);
-    pthread_mutex_lock(&mu);
-    stopping = true;
-    listener_stop = true;
+    worker_request_stop(&hub); /* streams end, nothing more is delivered */
+    pthread_mutex_lock(&hub.mu);
     for (size_t i = 0; i < EVENTS_RING; i++) {
         free(ring[i].text);
         ring[i].text = NULL;
     }
-    pthread_cond_broadcast(&cond);
-    pthread_mutex_unlock(&mu);
-    if (listener_running) pthread_join(listener, NULL);
-    listener_running = false;
+    pthread_mutex_unlock(&hub.mu);
+    worker_stop(&hub);
 }
 
 /* ---- the stream ----------------------------------------------------------- */
 
 void events_credentials_changed(void)
 {
-    pthread_once(&once, init_once);
     atomic_fetch_add(&cred_epoch, 1);
-    pthread_mutex_lock(&mu);
-    pthread_cond_broadcast(&cond);
-    pthread_mutex_unlock(&mu);
+    worker_prepare(&hub);
+    worker_wake(&hub);
 }
 
 /* Who a stream belongs to, for the per-caller cap: the audit principal (an
@@ -301,7 +240,7 @@ static void owner_id(const struct req *r, char *out, size_t n)
     snprintf(out, n, "%d|%s|%s", (int)p->type, p->tenant_id, who);
 }
 
-/* Counts a stream for id (mu held); false when id is at its cap. */
+/* Counts a stream for id (hub.mu held); false when id is at its cap. */
 static bool owner_take(const char *id, long cap)
 {
     struct stream_owner *free_slot = NULL;
@@ -324,13 +263,13 @@ static bool owner_take(const char *id, long cap)
 
 static void owner_release(const char *id)
 {
-    pthread_mutex_lock(&mu);
+    pthread_mutex_lock(&hub.mu);
     for (size_t i = 0; i < EVENTS_OWNERS_MAX; i++)
         if (owners[i].count > 0 && strcmp(owners[i].id, id) == 0) {
             owners[i].count--;
             break;
         }
-    pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&hub.mu);
 }
 
 static bool visible(const struct event *ev, bool all, const char *tenant)
@@ -340,7 +279,7 @@ static bool visible(const struct event *ev, bool all, const char *tenant)
 
 int events_handle_stream(struct req *r)
 {
-    pthread_once(&once, init_once);
+    worker_prepare(&hub);
     bool all = (rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS) != 0;
     const struct config *c = config_active();
     long max = c ? c->gateways.max_event_streams : 0;
@@ -348,20 +287,20 @@ int events_handle_stream(struct req *r)
     uint64_t seq;
     char owner[EVENTS_OWNER_ID_MAX];
     owner_id(r, owner, sizeof owner);
-    pthread_mutex_lock(&mu);
-    if (stopping) {
-        pthread_mutex_unlock(&mu);
+    pthread_mutex_lock(&hub.mu);
+    if (hub.stop) {
+        pthread_mutex_unlock(&hub.mu);
         return http_send_error(r, 503, "shutting_down", "the server is shutting down");
     }
     if (atomic_load(&open_streams) >= max) {
-        pthread_mutex_unlock(&mu);
+        pthread_mutex_unlock(&hub.mu);
         return http_send_error(r, 503, "too_many_streams",
                                "too many open event streams (gateways.max_event_streams = %ld); "
                                "poll instead",
                                max);
     }
     if (!owner_take(owner, per)) {
-        pthread_mutex_unlock(&mu);
+        pthread_mutex_unlock(&hub.mu);
         return http_send_error(r, 503, "too_many_streams",
                                "too many open event streams for this caller "
                                "(gateways.max_event_streams_per_principal = %ld); poll instead",
@@ -369,9 +308,9 @@ int events_handle_stream(struct req *r)
     }
     atomic_fetch_add(&open_streams, 1);
     seq = next_seq;
-    pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&hub.mu);
     uint64_t epoch = atomic_load(&cred_epoch);
-    struct timespec next_recheck = deadline_in_ms((int64_t)EVENTS_RECHECK_S * 1000);
+    int64_t next_recheck = worker_now_ms() + (int64_t)EVENTS_RECHECK_S * 1000;
 
     int64_t keepalive_ms = (int64_t)EVENTS_KEEPALIVE_S * 1000;
     static const char hello[] = "retry: 3000\n: connected\n\n";
@@ -379,37 +318,34 @@ int events_handle_stream(struct req *r)
     if (http_stream_start(r, 200, "text/event-stream") != 0 ||
         http_write(r, hello, sizeof hello - 1) != 0)
         goto done;
-    struct timespec next_keepalive = deadline_in_ms(keepalive_ms);
+    int64_t next_keepalive = worker_now_ms() + keepalive_ms;
     for (;;) {
         struct strbuf batch;
         strbuf_init(&batch, EVENTS_BATCH_MAX);
-        struct timespec wake =
-            before(&next_recheck, &next_keepalive) ? next_recheck : next_keepalive;
-        pthread_mutex_lock(&mu);
-        while (!stopping && seq == next_seq && atomic_load(&cred_epoch) == epoch) {
-            if (pthread_cond_timedwait(&cond, &mu, &wake) != 0) break;
-        }
-        if (stopping) {
-            pthread_mutex_unlock(&mu);
+        int64_t wake = next_recheck < next_keepalive ? next_recheck : next_keepalive;
+        pthread_mutex_lock(&hub.mu);
+        while (!hub.stop && seq == next_seq && atomic_load(&cred_epoch) == epoch)
+            if (!worker_wait_until(&hub, wake)) break;
+        if (hub.stop) {
+            pthread_mutex_unlock(&hub.mu);
             strbuf_cleanup(&batch);
             break;
         }
         /* Nothing goes out before the credential is re-checked when it is
          * due or may have ended (checked unlocked: it may hit the database). */
-        struct timespec t = deadline_in_ms(0);
-        if (atomic_load(&cred_epoch) != epoch || !before(&t, &next_recheck)) {
-            pthread_mutex_unlock(&mu);
+        if (atomic_load(&cred_epoch) != epoch || worker_now_ms() >= next_recheck) {
+            pthread_mutex_unlock(&hub.mu);
             epoch = atomic_load(&cred_epoch);
-            next_recheck = deadline_in_ms((int64_t)EVENTS_RECHECK_S * 1000);
+            next_recheck = worker_now_ms() + (int64_t)EVENTS_RECHECK_S * 1000;
             if (!auth_still_valid(r)) {
                 strbuf_cleanup(&batch);
                 log_info("event stream of %s ended: its credential no longer stands",
                          r->principal.subject);
                 break;
             }
-            pthread_mutex_lock(&mu);
-            if (stopping) {
-                pthread_mutex_unlock(&mu);
+            pthread_mutex_lock(&hub.mu);
+            if (hub.stop) {
+                pthread_mutex_unlock(&hub.mu);
                 strbuf_cleanup(&batch);
                 break;
             }
@@ -424,18 +360,18 @@ int events_handle_stream(struct req *r)
             if (ev->text && visible(ev, all, r->principal.tenant_id)) strbuf_puts(&batch, ev->text);
         }
         seq = next_seq; /* a batch over the cap drops the rest rather than stall */
-        pthread_mutex_unlock(&mu);
+        pthread_mutex_unlock(&hub.mu);
 
-        struct timespec now = deadline_in_ms(0);
+        bool due = worker_now_ms() >= next_keepalive;
         int wrc = 0;
         if (batch.len > 0)
             wrc = http_write(r, batch.data, batch.len);
-        else if (!before(&now, &next_keepalive))
+        else if (due)
             wrc = http_write(r, keepalive, sizeof keepalive - 1);
-        bool wrote = batch.len > 0 || !before(&now, &next_keepalive);
+        bool wrote = batch.len > 0 || due;
         strbuf_cleanup(&batch);
         if (wrc != 0) break; /* the client is gone */
-        if (wrote) next_keepalive = deadline_in_ms(keepalive_ms);
+        if (wrote) next_keepalive = worker_now_ms() + keepalive_ms;
     }
 done:
     atomic_fetch_sub(&open_streams, 1);

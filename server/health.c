@@ -9,18 +9,16 @@
  * this worker catches the ones time causes (a gateway going silent).
  *
  * Threading: one background thread; its database connection is the
- * thread's own (db_thread(), closed when the thread ends). `mu`/`cond`
- * (monotonic clock) let health_stop wake it at once.
+ * thread's own (db_thread(), closed when the thread ends); worker.h lets
+ * health_stop wake it at once.
  */
 #define _GNU_SOURCE
 #include "portico/health.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "portico/config.h"
 #include "portico/db.h"
@@ -28,14 +26,12 @@
 #include "portico/gateways.h"
 #include "portico/log.h"
 #include "portico/util.h"
+#include "portico/worker.h"
 
 #define HEALTH_INTERVAL_MIN_MS 200
 #define HEALTH_INTERVAL_AUTO_MAX_MS 5000
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond;
-static pthread_t worker;
-static bool running, stop_requested;
+static struct worker monitor = WORKER_INIT;
 
 /* Gateways whose derived status ($1 = now - window, $2 = degraded rate)
  * differs from the recorded one. */
@@ -108,56 +104,26 @@ static void *worker_main(void *arg)
     (void)arg;
     long every = interval_ms(config_active());
     bool warned = false;
-    pthread_mutex_lock(&mu);
-    while (!stop_requested) {
-        pthread_mutex_unlock(&mu);
+    do {
         int rc = health_run_once();
         if (rc < 0 && !warned)
             log_warn("health: the database is unavailable; status checks wait");
         else if (rc >= 0 && warned)
             log_info("health: status checks resumed");
         warned = rc < 0;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += every / 1000;
-        until.tv_nsec += (every % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&mu);
-        while (!stop_requested)
-            if (pthread_cond_timedwait(&cond, &mu, &until) != 0) break;
-    }
-    pthread_mutex_unlock(&mu);
+    } while (!worker_sleep(&monitor, every));
     db_thread_close();
     return NULL;
 }
 
 int health_start(void)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&cond, &attr);
-    pthread_condattr_destroy(&attr);
-    stop_requested = false;
-    if (pthread_create(&worker, NULL, worker_main, NULL) != 0) {
-        log_error("health: cannot start the worker thread");
-        return -1;
-    }
-    running = true;
+    if (worker_start(&monitor, "health: worker", worker_main, NULL) != 0) return -1;
     log_info("health: checking gateway status every %ld ms", interval_ms(config_active()));
     return 0;
 }
 
 void health_stop(void)
 {
-    if (!running) return;
-    pthread_mutex_lock(&mu);
-    stop_requested = true;
-    pthread_cond_broadcast(&cond);
-    pthread_mutex_unlock(&mu);
-    pthread_join(worker, NULL);
-    running = false;
+    worker_stop(&monitor);
 }

@@ -56,6 +56,7 @@
 #include "portico/rbac.h"
 #include "portico/session.h"
 #include "portico/util.h"
+#include "portico/worker.h"
 
 #define OIDC_COOKIE "portico_oidc"
 #define OIDC_RANDOM_BYTES 32
@@ -102,15 +103,11 @@ static int64_t discovery_try_ms = -1; /* fetch_lock */
 static int64_t kid_refresh_ms = -1;   /* fetch_lock */
 static char last_problem[256];        /* fetch_lock: logged once per change */
 
-static pthread_t refresher;
-static bool refresher_running;
-static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake_cond;
-static bool stopping; /* wake_lock */
+static struct worker refresher = WORKER_INIT;
 
 static int64_t mono_ms(void)
 {
-    return util_mono_us() / 1000;
+    return worker_now_ms();
 }
 
 static void provider_put(struct provider *p)
@@ -544,15 +541,7 @@ static void *refresher_main(void *arg)
     (void)arg;
     for (;;) {
         int wait_s = atomic_load(&discovered) ? 15 : OIDC_RETRY_S;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += wait_s;
-        pthread_mutex_lock(&wake_lock);
-        while (!stopping && pthread_cond_timedwait(&wake_cond, &wake_lock, &until) == 0) {
-        }
-        bool stop = stopping;
-        pthread_mutex_unlock(&wake_lock);
-        if (stop) break;
+        if (worker_sleep(&refresher, wait_s * 1000LL)) break;
         pthread_mutex_lock(&fetch_lock);
         refresh_due_locked();
         pthread_mutex_unlock(&fetch_lock);
@@ -613,12 +602,6 @@ int oidc_init(const struct config *config)
         log_error("oidc: cannot initialise libcurl");
         return -1;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&wake_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    stopping = false;
     /* Discovery once before Portico listens (each fetch bounded by
      * oidc.http_timeout_ms; a failed discovery skips the key fetch), so
      * /readyz tells the truth from the first request. Failure is not fatal:
@@ -626,25 +609,12 @@ int oidc_init(const struct config *config)
     pthread_mutex_lock(&fetch_lock);
     refresh_due_locked();
     pthread_mutex_unlock(&fetch_lock);
-    if (pthread_create(&refresher, NULL, refresher_main, NULL) != 0) {
-        log_error("oidc: cannot start the discovery thread");
-        return -1;
-    }
-    refresher_running = true;
-    return 0;
+    return worker_start(&refresher, "oidc: discovery", refresher_main, NULL);
 }
 
 void oidc_cleanup(void)
 {
-    if (refresher_running) {
-        pthread_mutex_lock(&wake_lock);
-        stopping = true;
-        pthread_cond_broadcast(&wake_cond);
-        pthread_mutex_unlock(&wake_lock);
-        pthread_join(refresher, NULL);
-        refresher_running = false;
-        pthread_cond_destroy(&wake_cond);
-    }
+    worker_stop(&refresher);
     pthread_mutex_lock(&state_lock);
     provider_put(meta);
     jwt_keyset_unref(keys);
