@@ -11,7 +11,7 @@
  * Status is never stored as truth: it is derived from stored times when a
  * response is built (gateways_status in C, status_expr in SQL — the two must
  * agree). recorded_status only remembers the last status a transition was
- * recorded for, so the health worker and the handlers can record each
+ * recorded for, so the gateway monitor and the handlers can record each
  * transition exactly once with a conditional UPDATE (see
  * gateways_record_transition), even with several replicas on PostgreSQL.
  *
@@ -676,7 +676,7 @@ int gateways_record_transition(struct db *db, const struct config *cfg,
 }
 
 /* Records a transition when the freshly derived status differs from the
- * recorded one; failures are logged (the health worker retries). */
+ * recorded one; failures are logged (the gateway monitor retries). */
 static void maybe_transition(struct db *db, const struct config *cfg, const char *id,
                              const char *tenant, const char *name, const char *recorded,
                              const char *status, const char *reason, int64_t now)
@@ -685,7 +685,7 @@ static void maybe_transition(struct db *db, const struct config *cfg, const char
     struct gateway_transition t = {id, tenant, name, recorded, status, reason, now};
     int rc = gateways_record_transition(db, cfg, &t);
     if (rc < 0)
-        log_warn("gateway %s: recording %s -> %s failed (%s); the health worker will retry", id,
+        log_warn("gateway %s: recording %s -> %s failed (%s); the gateway monitor will retry", id,
                  recorded, status, db_err_name((enum db_err) - rc));
 }
 

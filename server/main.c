@@ -21,8 +21,8 @@
 #include "portico/dispatch.h"
 #include "portico/events.h"
 #include "portico/gateway_history.h"
+#include "portico/gateway_monitor.h"
 #include "portico/gateways.h"
-#include "portico/health.h"
 #include "portico/http.h"
 #include "portico/log.h"
 #include "portico/metrics.h"
@@ -147,7 +147,7 @@ static int cmd_serve(const struct args *a)
                  "disabled; gateways get 503 until keys are configured");
     if (oidc_init(&cfg) != 0) goto out;
     if (cfg.demo.seed && demo_seed(db_thread()) < 0) log_warn("demo: seeding the catalog failed");
-    if (audit_start() != 0 || events_start() != 0 || health_start() != 0) goto out;
+    if (audit_start() != 0 || events_start() != 0 || gateway_monitor_start() != 0) goto out;
     if (gateway_history_start(&cfg) != 0) goto out;
     gateways_set_heartbeat_hook(gateway_history_heartbeat);
     size_t nroutes;
@@ -173,7 +173,7 @@ out:
     demo_stop();
     events_stop();
     if (started) http_stop();
-    health_stop();
+    gateway_monitor_stop();
     gateway_history_stop(); /* after http_stop: no more heartbeats; writes open minutes */
     audit_stop();
     oidc_cleanup();

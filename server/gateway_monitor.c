@@ -1,5 +1,5 @@
 /*
- * health.c — the gateway health worker. Every gateways.health_interval_ms
+ * gateway_monitor.c — the gateway status monitor. Every gateways.health_interval_ms
  * (0 = auto: a quarter of the offline window, at most 5 s, at least 200 ms)
  * it asks the database for the gateways whose status derived from stored
  * times differs from recorded_status, and records each transition through
@@ -10,10 +10,10 @@
  *
  * Threading: one background thread; its database connection is the
  * thread's own (db_thread(), closed when the thread ends); worker.h lets
- * health_stop wake it at once.
+ * gateway_monitor_stop wake it at once.
  */
 #define _GNU_SOURCE
-#include "portico/health.h"
+#include "portico/gateway_monitor.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,8 +28,8 @@
 #include "portico/util.h"
 #include "portico/worker.h"
 
-#define HEALTH_INTERVAL_MIN_MS 200
-#define HEALTH_INTERVAL_AUTO_MAX_MS 5000
+#define MONITOR_INTERVAL_MIN_MS 200
+#define MONITOR_INTERVAL_AUTO_MAX_MS 5000
 
 static struct worker monitor = WORKER_INIT;
 
@@ -51,12 +51,12 @@ static long interval_ms(const struct config *c)
     long ms = c->gateways.health_interval_ms;
     if (ms == 0) {
         ms = c->gateways.offline_after_seconds * 1000 / 4;
-        if (ms > HEALTH_INTERVAL_AUTO_MAX_MS) ms = HEALTH_INTERVAL_AUTO_MAX_MS;
+        if (ms > MONITOR_INTERVAL_AUTO_MAX_MS) ms = MONITOR_INTERVAL_AUTO_MAX_MS;
     }
-    return ms < HEALTH_INTERVAL_MIN_MS ? HEALTH_INTERVAL_MIN_MS : ms;
+    return ms < MONITOR_INTERVAL_MIN_MS ? MONITOR_INTERVAL_MIN_MS : ms;
 }
 
-int health_run_once(void)
+int gateway_monitor_run_once(void)
 {
     if (!config_active()) return 0;
     struct db *db = db_thread();
@@ -91,7 +91,7 @@ int health_run_once(void)
         if (rc > 0)
             recorded++;
         else if (rc < 0)
-            log_warn("health: recording a transition failed; retrying next pass");
+            log_warn("gateway monitor: recording a transition failed; retrying next pass");
     }
     db_result_free(res);
     /* API edits after sync show as drift without anyone reading. */
@@ -105,25 +105,25 @@ static void *worker_main(void *arg)
     long every = interval_ms(config_active());
     bool warned = false;
     do {
-        int rc = health_run_once();
+        int rc = gateway_monitor_run_once();
         if (rc < 0 && !warned)
-            log_warn("health: the database is unavailable; status checks wait");
+            log_warn("gateway monitor: the database is unavailable; status checks wait");
         else if (rc >= 0 && warned)
-            log_info("health: status checks resumed");
+            log_info("gateway monitor: status checks resumed");
         warned = rc < 0;
     } while (!worker_sleep(&monitor, every));
     db_thread_close();
     return NULL;
 }
 
-int health_start(void)
+int gateway_monitor_start(void)
 {
-    if (worker_start(&monitor, "health: worker", worker_main, NULL) != 0) return -1;
-    log_info("health: checking gateway status every %ld ms", interval_ms(config_active()));
+    if (worker_start(&monitor, "gateway monitor: worker", worker_main, NULL) != 0) return -1;
+    log_info("gateway monitor: checking gateway status every %ld ms", interval_ms(config_active()));
     return 0;
 }
 
-void health_stop(void)
+void gateway_monitor_stop(void)
 {
     worker_stop(&monitor);
 }
