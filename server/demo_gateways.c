@@ -1,7 +1,7 @@
 /*
  * demo_gateways.c — simulated gateways for `make run`: demo.simulated_gateways
  * gateways that talk the real protocol to http://127.0.0.1:<port> with
- * libcurl and the first configured gateway key — register, then heartbeat
+ * the shared HTTP client and the first configured gateway key — register, then heartbeat
  * every DEMO_BEAT_MS with varied modes, environments and error rates. One
  * runs hot (error rate 0.08, so it shows as degraded) and one stops beating
  * after its first heartbeat, so it goes offline after the window.
@@ -20,14 +20,13 @@
  * and leaves it drifted until someone presses Sync in the console.
  *
  * Threading: one simulator thread (worker.h): worker_stop lets
- * demo_stop wake it at once, and a curl progress callback aborts a request
+ * demo_stop wake it at once, and the client's cancel hook aborts a request
  * in flight when stopping.
  */
 #define _GNU_SOURCE
 #include "portico/demo.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -42,6 +41,7 @@
 #include "portico/db.h"
 #include "portico/deployments.h"
 #include "portico/gateway_history.h"
+#include "portico/httpclient.h"
 #include "portico/limits.h"
 #include "portico/log.h"
 #include "portico/util.h"
@@ -52,6 +52,7 @@
 #define DEMO_RESPONSE_MAX (1024 * 1024)
 #define DEMO_KNOWN_MAX 16   /* deployments a simulated gateway remembers */
 #define DEMO_DRIFT_EVERY 12 /* heartbeats between two drifts of the drifting gateway */
+#define DEMO_TIMEOUT_MS 5000L
 
 struct template
 {
@@ -191,55 +192,42 @@ static bool should_stop(void)
     return worker_stopping(&demo);
 }
 
-static int progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+static bool cancelled(void *ud)
 {
-    (void)ud, (void)dt, (void)dn, (void)ut, (void)un;
-    return should_stop() ? 1 : 0;
-}
-
-static size_t collect(char *data, size_t size, size_t n, void *ud)
-{
-    struct strbuf *b = ud;
-    strbuf_append(b, data, size * n);
-    return b->failed ? 0 : size * n;
+    (void)ud;
+    return should_stop();
 }
 
 /* POSTs json to path (GETs when json is NULL); returns the HTTP status (0 on
  * transport failure) and the body in *out (caller frees) when out is non-NULL. */
-static long post(CURL *curl, const char *path, const char *json, char **out)
+static long post(const char *path, const char *json, char **out)
 {
-    char url[256];
-    struct strbuf body;
-    struct curl_slist *h = NULL;
-    long status = 0;
-    strbuf_init(&body, DEMO_RESPONSE_MAX);
+    char url[256], err[256];
     snprintf(url, sizeof url, "%s%s", base_url, path);
-    if (json) h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, key_header);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-    if (json)
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
-    else
-        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    if (curl_easy_perform(curl) == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    if (out) *out = strbuf_take(&body);
-    strbuf_cleanup(&body);
-    return status;
+    struct httpclient_request rq = {
+        .url = url,
+        .body = json,
+        .headers = {json ? "Content-Type: application/json" : key_header, json ? key_header : NULL},
+        .timeout_ms = DEMO_TIMEOUT_MS,
+        .max_bytes = DEMO_RESPONSE_MAX,
+        .cancelled = cancelled,
+    };
+    struct httpclient_response res;
+    if (out) *out = NULL;
+    if (httpclient_fetch(&rq, &res, err, sizeof err) != 0) return 0;
+    if (out) *out = strbuf_take(&res.body);
+    httpclient_response_cleanup(&res);
+    return res.status;
 }
 
-static void do_register(CURL *curl, struct sim *s, int64_t now)
+static void do_register(struct sim *s, int64_t now)
 {
     char json[512], *resp = NULL;
     snprintf(json, sizeof json,
              "{\"hostname\":\"%s\",\"mode\":\"%s\",\"version\":\"0.4.2\",\"environment\":\"%s\","
              "\"capabilities\":%s,\"admin_url\":\"http://10.0.1.%d:8080\"}",
              s->hostname, s->t->mode, s->t->environment, s->t->caps, (int)(s - sims) % 250 + 2);
-    long st = post(curl, "/v1/internal/gateways/register", json, &resp);
+    long st = post("/v1/internal/gateways/register", json, &resp);
     cJSON *j = (st == 201 && resp) ? cJSON_Parse(resp) : NULL;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
     if (cJSON_IsString(id) && crypto_is_uuid(id->valuestring)) {
@@ -268,13 +256,13 @@ static struct applied *known(struct sim *s, const char *id)
     return a;
 }
 
-static void report(CURL *curl, struct sim *s, const char *deployment_id, const char *hash)
+static void report(struct sim *s, const char *deployment_id, const char *hash)
 {
     char json[256], path[192];
     snprintf(json, sizeof json, "{\"status\":\"synced\",\"applied_hash\":\"%s\"}", hash);
     snprintf(path, sizeof path, "/v1/internal/gateways/%s/deployments/%s/status", s->id,
              deployment_id);
-    long st = post(curl, path, json, NULL);
+    long st = post(path, json, NULL);
     if (st != 200 && !should_stop())
         log_warn("demo: %s could not report deployment %s (HTTP %ld)", s->hostname, deployment_id,
                  st);
@@ -282,11 +270,11 @@ static void report(CURL *curl, struct sim *s, const char *deployment_id, const c
 
 /* Polls the config and applies what is pending, like a real gateway; a
  * deployment this gateway drifted on purpose waits for a Sync. */
-static void do_config(CURL *curl, struct sim *s)
+static void do_config(struct sim *s)
 {
     char path[128], *resp = NULL;
     snprintf(path, sizeof path, "/v1/internal/gateways/%s/config", s->id);
-    long st = post(curl, path, NULL, &resp);
+    long st = post(path, NULL, &resp);
     cJSON *j = (st == 200 && resp) ? cJSON_Parse(resp) : NULL;
     const cJSON *d;
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "pending_deployments"))
@@ -298,7 +286,7 @@ static void do_config(CURL *curl, struct sim *s)
         if (!crypto_is_uuid(id->valuestring) || strlen(hash->valuestring) > 100) continue;
         struct applied *a = known(s, id->valuestring);
         if (a && a->tampered && strcmp(status->valuestring, "syncing") != 0) continue;
-        report(curl, s, id->valuestring, hash->valuestring);
+        report(s, id->valuestring, hash->valuestring);
         if (a) a->tampered = false;
     }
     cJSON_Delete(j);
@@ -306,7 +294,7 @@ static void do_config(CURL *curl, struct sim *s)
 }
 
 /* The drifting gateway changes one applied deployment by hand, so to speak. */
-static void drift_one(CURL *curl, struct sim *s)
+static void drift_one(struct sim *s)
 {
     if (s->nknown == 0) return;
     struct applied *a = &s->known[(s->beats / DEMO_DRIFT_EVERY) % s->nknown];
@@ -317,11 +305,11 @@ static void drift_one(CURL *curl, struct sim *s)
     for (size_t i = 0; i < sizeof rnd; i++) snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
     snprintf(hash, sizeof hash, "sha256:%s", hex);
     a->tampered = true;
-    report(curl, s, a->id, hash);
+    report(s, a->id, hash);
     log_info("demo: %s drifted deployment %s (press Sync in the console)", s->hostname, a->id);
 }
 
-static void do_heartbeat(CURL *curl, struct sim *s, int64_t now)
+static void do_heartbeat(struct sim *s, int64_t now)
 {
     char json[256], path[128];
     long idx = (long)(s - sims);
@@ -341,7 +329,7 @@ static void do_heartbeat(CURL *curl, struct sim *s, int64_t now)
              (long long)((now - s->started_ms) / 1000), 8 + (int)(s - sims) % 20,
              2 + (int)(s - sims) % 6, s->requests, rate);
     snprintf(path, sizeof path, "/v1/internal/gateways/%s/heartbeat", s->id);
-    long st = post(curl, path, json, NULL);
+    long st = post(path, json, NULL);
     if (st == 404) {
         s->id[0] = '\0'; /* forgotten by an admin: register again */
         s->next_ms = now;
@@ -349,23 +337,13 @@ static void do_heartbeat(CURL *curl, struct sim *s, int64_t now)
     }
     s->beats++;
     s->next_ms = now + DEMO_BEAT_MS;
-    do_config(curl, s);
-    if (s->t->drifts && s->beats % DEMO_DRIFT_EVERY == DEMO_DRIFT_EVERY / 2) drift_one(curl, s);
+    do_config(s);
+    if (s->t->drifts && s->beats % DEMO_DRIFT_EVERY == DEMO_DRIFT_EVERY / 2) drift_one(s);
 }
 
 static void *demo_main(void *arg)
 {
     (void)arg;
-    CURL *curl = curl_easy_init();
-    if (!curl) {
-        log_warn("demo: libcurl is not usable; no simulated gateways");
-        return NULL;
-    }
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress);
     while (!should_stop()) {
         int64_t now = util_now_ms(), next = now + DEMO_BEAT_MS;
         for (long i = 0; i < nsims && !should_stop(); i++) {
@@ -373,9 +351,9 @@ static void *demo_main(void *arg)
             if (s->t->stops && s->beats >= 1) continue; /* gone quiet: goes offline */
             if (s->next_ms <= now) {
                 if (!s->id[0])
-                    do_register(curl, s, now);
+                    do_register(s, now);
                 else
-                    do_heartbeat(curl, s, now);
+                    do_heartbeat(s, now);
                 now = util_now_ms();
             }
             if (s->next_ms < next) next = s->next_ms;
@@ -383,7 +361,6 @@ static void *demo_main(void *arg)
         int64_t wait = next - util_now_ms();
         if (wait > 0) worker_sleep(&demo, wait);
     }
-    curl_easy_cleanup(curl);
     db_thread_close();
     return NULL;
 }
@@ -449,7 +426,7 @@ int demo_start_gateways(const struct config *cfg, int port)
             snprintf(sims[i].hostname, sizeof sims[i].hostname, "%s-%ld", sims[i].t->hostname,
                      i / (long)TEMPLATE_COUNT);
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    httpclient_global_init();
     if (worker_start(&demo, "demo: gateways", demo_main, NULL) != 0) {
         free(sims);
         sims = NULL;

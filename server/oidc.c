@@ -2,7 +2,7 @@
  * oidc.c — OpenID Connect sign-in and Bearer JWTs.
  *
  *  - Discovery (<issuer>/.well-known/openid-configuration) and the JWKS are
- *    fetched with libcurl (timeouts: oidc.http_timeout_ms), cached for
+ *    fetched with httpclient.c (timeouts: oidc.http_timeout_ms), cached for
  *    OIDC_METADATA_TTL_S and refreshed by a background thread; while the
  *    provider is down the last good keys stay in use for up to
  *    OIDC_KEYS_STALE_MAX_S past their TTL. Portico starts without the
@@ -33,7 +33,6 @@
 
 #include <civetweb.h>
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,6 +48,7 @@
 #include "portico/crypto.h"
 #include "portico/db.h"
 #include "portico/http.h"
+#include "portico/httpclient.h"
 #include "portico/json.h"
 #include "portico/jwt.h"
 #include "portico/limits.h"
@@ -258,87 +258,22 @@ static bool valid_tenant(const char *t)
     return true;
 }
 
-/* ---- HTTP client -------------------------------------------------------- */
-
-struct fetch_result {
-    long status;
-    struct strbuf body;
-    time_t date; /* the response's Date header, 0 when absent */
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
-{
-    struct fetch_result *res = ud;
-    size_t n = size * nmemb;
-    strbuf_append(&res->body, data, n);
-    return res->body.failed ? 0 : n; /* 0 aborts the transfer: over the cap */
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
-{
-    struct fetch_result *res = ud;
-    size_t n = size * nmemb;
-    if (n > 5 && strncasecmp(data, "Date:", 5) == 0) {
-        char line[128];
-        size_t m = n - 5 < sizeof line - 1 ? n - 5 : sizeof line - 1;
-        memcpy(line, data + 5, m);
-        line[m] = '\0';
-        util_trim(line);
-        time_t t = curl_getdate(line, NULL);
-        if (t > 0) res->date = t;
-    }
-    return n;
-}
+/* ---- talking to the provider -------------------------------------------- */
 
 /* GET url (form == NULL) or POST form as application/x-www-form-urlencoded,
- * with an optional "Authorization: ..." header line. 0 when a response
- * arrived (any status; res->body then belongs to the caller: strbuf_cleanup),
- * -1 with a reason in err. */
+ * with an optional "Authorization: ..." header line (httpclient_fetch's
+ * contract: 0 with a response to clean up, or -1 with err). */
 static int http_fetch(const char *url, const char *form, const char *authz,
-                      struct fetch_result *res, char *err, size_t errlen)
+                      struct httpclient_response *res, char *err, size_t errlen)
 {
-    memset(res, 0, sizeof *res);
-    strbuf_init(&res->body, OIDC_FETCH_MAX_BYTES);
-    CURL *c = curl_easy_init();
-    struct curl_slist *headers = NULL;
-    char cerr[CURL_ERROR_SIZE] = "";
-    int rc = -1;
-    if (!c) {
-        snprintf(err, errlen, "cannot initialise libcurl");
-        goto out;
-    }
-    headers = curl_slist_append(headers, "Accept: application/json");
-    if (authz) headers = curl_slist_append(headers, authz);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, config_active()->oidc.http_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, config_active()->oidc.http_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "portico");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, res);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)OIDC_FETCH_MAX_BYTES);
-    if (form) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
-    }
-    CURLcode cc = curl_easy_perform(c);
-    if (cc != CURLE_OK) {
-        snprintf(err, errlen, "%.300s: %s", url, cerr[0] ? cerr : curl_easy_strerror(cc));
-        goto out;
-    }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
-    rc = 0;
-out:
-    if (rc != 0) strbuf_cleanup(&res->body);
-    curl_slist_free_all(headers);
-    if (c) curl_easy_cleanup(c);
-    return rc;
+    struct httpclient_request rq = {
+        .url = url,
+        .body = form,
+        .headers = {"Accept: application/json", authz},
+        .timeout_ms = config_active()->oidc.http_timeout_ms,
+        .max_bytes = OIDC_FETCH_MAX_BYTES,
+    };
+    return httpclient_fetch(&rq, res, err, errlen);
 }
 
 /* ---- discovery and keys ------------------------------------------------- */
@@ -373,7 +308,7 @@ static int fetch_discovery(struct provider **out, time_t *date, char *err, size_
     while (ilen > 0 && config_active()->oidc.issuer[ilen - 1] == '/') ilen--;
     snprintf(url, sizeof url, "%.*s/.well-known/openid-configuration", (int)ilen,
              config_active()->oidc.issuer);
-    struct fetch_result res;
+    struct httpclient_response res;
     cJSON *doc = NULL;
     struct provider *p = NULL;
     int rc = -1;
@@ -435,7 +370,7 @@ out:
 /* Fetches the JWKS at uri. 0 with *out (jwt_keyset_unref), -1 with a reason. */
 static int fetch_keys(const char *uri, struct jwt_keyset **out, char *err, size_t errlen)
 {
-    struct fetch_result res;
+    struct httpclient_response res;
     if (http_fetch(uri, NULL, NULL, &res, err, errlen) != 0) return -1;
     int rc = -1;
     if (res.status != 200) {
@@ -598,7 +533,7 @@ int oidc_init(const struct config *config)
     enabled = config->oidc.issuer && config->oidc.issuer[0];
     if (!enabled) return 0;
     if (parse_role_map(config->oidc.role_map, stderr) != 0) return -1;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (httpclient_global_init() != 0) {
         log_error("oidc: cannot initialise libcurl");
         return -1;
     }
@@ -622,7 +557,7 @@ void oidc_cleanup(void)
     keys = NULL;
     pthread_mutex_unlock(&state_lock);
     atomic_store(&discovered, false);
-    if (enabled) curl_global_cleanup();
+    if (enabled) httpclient_global_cleanup();
     enabled = false;
 }
 
@@ -1122,7 +1057,7 @@ static int exchange_code(const struct provider *p, const char *code, const char 
     strbuf_init(&cred, 4096);
     char *authz = NULL;
     int rc = -1;
-    struct fetch_result res;
+    struct httpclient_response res;
     memset(&res, 0, sizeof res);
     form_add(&form, "grant_type", "authorization_code");
     form_add(&form, "code", code);
@@ -1177,69 +1112,73 @@ out:
     return rc;
 }
 
-int oidc_handle_callback(struct req *r)
-{
-    if (!enabled) return not_configured(r);
+/* What the callback's steps share. Each step returns 0 to go on, or the
+ * status of the error page it sent. */
+struct callback {
     struct flow f;
-    memset(&f, 0, sizeof f);
-    cJSON *tokens = NULL;
-    struct jwt idt, at;
-    memset(&idt, 0, sizeof idt);
-    memset(&at, 0, sizeof at);
-    struct provider *p = NULL;
-    char err[512], subject[256] = "";
-    int rc;
+    struct provider *p;
+    cJSON *tokens;        /* the token endpoint's answer */
+    const char *id_token; /* in tokens */
+    struct jwt idt, at;   /* the verified ID token and (maybe) access token */
+    int64_t now;          /* seconds */
+    struct principal pr;
+    char subject[256];
+};
 
+/* The portico_oidc cookie set by GET /auth/login: present, signed, current. */
+static int callback_read_flow(struct req *r, struct callback *c)
+{
     const char *cookies = http_header(r, "Cookie");
     char value[OIDC_COOKIE_MAX];
-    if (!cookies || cookie_get(cookies, OIDC_COOKIE, value, sizeof value) != COOKIE_FOUND) {
-        rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           "The sign-in cookie is missing. It expires after 10 minutes, and your "
-                           "browser must accept cookies from Portico. Start again.",
-                           NULL);
-        goto out;
-    }
-    int d = flow_decode(value, &f);
-    if (d != 0) {
-        rc = callback_fail(
+    if (!cookies || cookie_get(cookies, OIDC_COOKIE, value, sizeof value) != COOKIE_FOUND)
+        return callback_fail(r, 400, NULL, "Sign-in could not be completed",
+                             "The sign-in cookie is missing. It expires after 10 minutes, and your "
+                             "browser must accept cookies from Portico. Start again.",
+                             NULL);
+    int d = flow_decode(value, &c->f);
+    if (d != 0)
+        return callback_fail(
             r, 400, NULL, "Sign-in could not be completed",
             d == -2 ? "The sign-in took longer than 10 minutes and has expired. Start again."
                     : "The sign-in cookie is not valid (it was altered or signed with another "
                       "secret). Start again.",
-            d == -2 ? f.return_to : NULL);
-        goto out;
-    }
+            d == -2 ? c->f.return_to : NULL);
+    return 0;
+}
+
+/* The state parameter is this browser's, and used once. */
+static int callback_check_state(struct req *r, struct callback *c)
+{
     char state[256];
     int sn = http_query_param(r, "state", 0, state, sizeof state);
-    if (sn <= 0 || !crypto_secret_eq(state, f.state)) {
-        rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           "The state returned by the provider does not match this browser's "
-                           "sign-in (state mismatch). Start again.",
-                           f.return_to);
-        goto out;
-    }
-    int st = state_use(f.state, f.expires_ms);
-    if (st < 0) {
-        rc = callback_fail(r, 503, NULL, "Sign-in could not be completed",
-                           "The database is unavailable; try again shortly.", f.return_to);
-        goto out;
-    }
-    if (st == 1) {
-        rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           "This sign-in response was already used (state replayed). Start again.",
-                           f.return_to);
-        goto out;
-    }
-    /* RFC 9207: a provider that names itself must be ours (mix-up defence). */
-    char iss[2200];
+    if (sn <= 0 || !crypto_secret_eq(state, c->f.state))
+        return callback_fail(r, 400, NULL, "Sign-in could not be completed",
+                             "The state returned by the provider does not match this browser's "
+                             "sign-in (state mismatch). Start again.",
+                             c->f.return_to);
+    int st = state_use(c->f.state, c->f.expires_ms);
+    if (st < 0)
+        return callback_fail(r, 503, NULL, "Sign-in could not be completed",
+                             "The database is unavailable; try again shortly.", c->f.return_to);
+    if (st == 1)
+        return callback_fail(
+            r, 400, NULL, "Sign-in could not be completed",
+            "This sign-in response was already used (state replayed). Start again.",
+            c->f.return_to);
+    return 0;
+}
+
+/* The provider's answer: our issuer (RFC 9207 mix-up defence), no error,
+ * an authorization code (copied into code). */
+static int callback_read_response(struct req *r, struct callback *c, char *code, size_t n)
+{
+    char iss[2200], err[512];
     if (http_query_param(r, "iss", 0, iss, sizeof iss) >= 0 &&
-        strcmp(iss, config_active()->oidc.issuer) != 0) {
-        rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           "The response names another issuer than the configured provider (iss "
-                           "mismatch). Start again.",
-                           f.return_to);
-        goto out;
-    }
+        strcmp(iss, config_active()->oidc.issuer) != 0)
+        return callback_fail(r, 400, NULL, "Sign-in could not be completed",
+                             "The response names another issuer than the configured provider (iss "
+                             "mismatch). Start again.",
+                             c->f.return_to);
     char perr[256], pdesc[512];
     if (http_query_param(r, "error", 0, perr, sizeof perr) >= 0) {
         if (http_query_param(r, "error_description", 0, pdesc, sizeof pdesc) < 0) pdesc[0] = '\0';
@@ -1247,111 +1186,134 @@ int oidc_handle_callback(struct req *r)
         if (!util_utf8_valid(pdesc, strlen(pdesc))) pdesc[0] = '\0';
         snprintf(err, sizeof err, "The identity provider reported an error: %.100s%s%.300s", perr,
                  pdesc[0] ? " — " : "", pdesc);
-        rc = callback_fail(r, 400, NULL, "Sign-in was not completed", err, f.return_to);
-        goto out;
+        return callback_fail(r, 400, NULL, "Sign-in was not completed", err, c->f.return_to);
     }
-    char code[4096];
-    if (http_query_param(r, "code", 0, code, sizeof code) <= 0) {
-        rc = callback_fail(r, 400, NULL, "Sign-in could not be completed",
-                           "The provider's response has no authorization code.", f.return_to);
-        goto out;
-    }
-    if (!ensure_discovered() || !(p = provider_get())) {
-        rc = callback_fail(r, 502, NULL, "Sign-in could not be completed",
-                           "Portico cannot reach the OpenID Connect provider.", f.return_to);
-        goto out;
-    }
-    if (exchange_code(p, code, f.verifier, &tokens, err, sizeof err) != 0) {
-        char reason[700];
+    if (http_query_param(r, "code", 0, code, n) <= 0)
+        return callback_fail(r, 400, NULL, "Sign-in could not be completed",
+                             "The provider's response has no authorization code.", c->f.return_to);
+    return 0;
+}
+
+/* Trades the code (with the PKCE verifier) for tokens and verifies the ID
+ * token (issuer, audience, nonce, lifetime). */
+static int callback_redeem_code(struct req *r, struct callback *c, const char *code)
+{
+    char err[512], reason[700];
+    if (!ensure_discovered() || !(c->p = provider_get()))
+        return callback_fail(r, 502, NULL, "Sign-in could not be completed",
+                             "Portico cannot reach the OpenID Connect provider.", c->f.return_to);
+    if (exchange_code(c->p, code, c->f.verifier, &c->tokens, err, sizeof err) != 0) {
         snprintf(reason, sizeof reason, "Exchanging the authorization code failed: %s", err);
-        rc = callback_fail(r, 502, NULL, "Sign-in could not be completed", reason, f.return_to);
-        goto out;
+        return callback_fail(r, 502, NULL, "Sign-in could not be completed", reason,
+                             c->f.return_to);
     }
-    const char *id_token = cJSON_GetObjectItemCaseSensitive(tokens, "id_token")->valuestring;
+    c->id_token = cJSON_GetObjectItemCaseSensitive(c->tokens, "id_token")->valuestring;
+    c->now = util_now_ms() / 1000;
     struct jwt_expect e = {
         .issuer = config_active()->oidc.issuer,
         .audience = config_active()->oidc.client_id,
         .client_id = config_active()->oidc.client_id,
-        .nonce = f.nonce,
-        .now = util_now_ms() / 1000,
+        .nonce = c->f.nonce,
+        .now = c->now,
         .skew = config_active()->oidc.clock_skew_seconds,
         .id_token = true,
     };
-    if (verify_token(id_token, &e, &idt, err, sizeof err) != 0) {
-        char reason[700];
+    if (verify_token(c->id_token, &e, &c->idt, err, sizeof err) != 0) {
         snprintf(reason, sizeof reason, "The ID token from the provider is not valid: %s", err);
-        rc = callback_fail(r, 400, NULL, "Sign-in could not be completed", reason, f.return_to);
-        goto out;
+        return callback_fail(r, 400, NULL, "Sign-in could not be completed", reason,
+                             c->f.return_to);
     }
-    struct principal pr;
-    memset(&pr, 0, sizeof pr);
-    if (principal_identity(idt.claims, &pr, err, sizeof err) != 0) {
-        rc = callback_fail(r, 400, pr.subject, "Sign-in could not be completed", err, f.return_to);
-        goto out;
-    }
-    util_copy(subject, sizeof subject, pr.subject);
+    return 0;
+}
+
+/* Who signed in, and with which Portico role (from the ID token, else from
+ * a genuine access token about the same user). */
+static int callback_resolve_principal(struct req *r, struct callback *c)
+{
+    char err[512];
+    struct principal *pr = &c->pr;
+    if (principal_identity(c->idt.claims, pr, err, sizeof err) != 0)
+        return callback_fail(r, 400, pr->subject, "Sign-in could not be completed", err,
+                             c->f.return_to);
+    util_copy(c->subject, sizeof c->subject, pr->subject);
     bool found = false;
-    pr.role = map_roles(idt.claims, &found);
-    const cJSON *atj = cJSON_GetObjectItemCaseSensitive(tokens, "access_token");
+    pr->role = map_roles(c->idt.claims, &found);
+    const cJSON *atj = cJSON_GetObjectItemCaseSensitive(c->tokens, "access_token");
     if (!found && cJSON_IsString(atj) && jwt_is_compact(atj->valuestring)) {
         /* Keycloak puts realm roles in the access token by default. Its
          * audience is not ours to check, but it must be genuine and current,
          * and about the same user. */
         struct jwt_expect ea = {
             .issuer = config_active()->oidc.issuer,
-            .now = e.now,
-            .skew = e.skew,
+            .now = c->now,
+            .skew = config_active()->oidc.clock_skew_seconds,
         };
         const cJSON *asub;
-        if (verify_token(atj->valuestring, &ea, &at, err, sizeof err) == 0 &&
-            cJSON_IsString(asub = cJSON_GetObjectItemCaseSensitive(at.claims, "sub")) &&
-            strcmp(asub->valuestring, pr.subject) == 0)
-            pr.role = map_roles(at.claims, &found);
+        if (verify_token(atj->valuestring, &ea, &c->at, err, sizeof err) == 0 &&
+            cJSON_IsString(asub = cJSON_GetObjectItemCaseSensitive(c->at.claims, "sub")) &&
+            strcmp(asub->valuestring, pr->subject) == 0)
+            pr->role = map_roles(c->at.claims, &found);
         else
             log_info("oidc: roles not taken from the access token: %s", err);
     }
-    if (pr.role == ROLE_NONE) {
+    if (pr->role == ROLE_NONE) {
         char reason[600];
         snprintf(reason, sizeof reason,
                  "You signed in as %s, but your account has no Portico role. Ask an administrator "
                  "to give you one of cpi-admin, tenant-admin, devops or viewer (claim %s).",
-                 pr.name[0] ? pr.name : pr.subject, config_active()->oidc.roles_claim);
-        rc =
-            callback_fail(r, 403, subject, "Your account has no Portico role", reason, f.return_to);
-        goto out;
+                 pr->name[0] ? pr->name : pr->subject, config_active()->oidc.roles_claim);
+        return callback_fail(r, 403, c->subject, "Your account has no Portico role", reason,
+                             c->f.return_to);
     }
-    pr.type = AUTH_SESSION;
+    pr->type = AUTH_SESSION;
+    return 0;
+}
+
+/* Creates the session, records the sign-in and redirects to return_to. */
+static int callback_start_session(struct req *r, struct callback *c)
+{
     char set_cookie[1024];
     /* The raw ID token is kept only when logout will need it (as the
      * end-session id_token_hint), and only as long as the session. */
-    int se = session_create(&pr, p && p->end_session_endpoint ? id_token : NULL, set_cookie,
-                            sizeof set_cookie);
-    if (se != 0) {
-        rc = callback_fail(r, 503, subject, "Sign-in could not be completed",
-                           "Portico could not create your session (the database is unavailable). "
-                           "Try again shortly.",
-                           f.return_to);
-        goto out;
-    }
-    r->principal = pr;
-    audit_record_auth(r, "sign_in", subject);
-    log_info("oidc: %s signed in as %s (tenant %s)", subject, rbac_role_name(pr.role),
-             pr.tenant_id);
+    const char *keep = c->p && c->p->end_session_endpoint ? c->id_token : NULL;
+    if (session_create(&c->pr, keep, set_cookie, sizeof set_cookie) != 0)
+        return callback_fail(r, 503, c->subject, "Sign-in could not be completed",
+                             "Portico could not create your session (the database is unavailable). "
+                             "Try again shortly.",
+                             c->f.return_to);
+    r->principal = c->pr;
+    audit_record_auth(r, "sign_in", c->subject);
+    log_info("oidc: %s signed in as %s (tenant %s)", c->subject, rbac_role_name(c->pr.role),
+             c->pr.tenant_id);
     struct strbuf h;
     strbuf_init(&h, 8192);
     strbuf_puts(&h, "Location: ");
-    location_path(&h, f.return_to);
+    location_path(&h, c->f.return_to);
     strbuf_puts(&h, "\r\n");
     strbuf_puts(&h, set_cookie);
     flow_cookie_header(&h, "", 0);
-    rc = h.failed ? http_send_error(r, 500, "internal", "the redirect is too long")
-                  : http_send(r, 302, "text/html; charset=utf-8", NULL, 0, h.data);
+    int rc = h.failed ? http_send_error(r, 500, "internal", "the redirect is too long")
+                      : http_send(r, 302, "text/html; charset=utf-8", NULL, 0, h.data);
     strbuf_cleanup(&h);
-out:
-    provider_put(p);
-    jwt_cleanup(&idt);
-    jwt_cleanup(&at);
-    cJSON_Delete(tokens);
+    return rc;
+}
+
+int oidc_handle_callback(struct req *r)
+{
+    if (!enabled) return not_configured(r);
+    struct callback c;
+    memset(&c, 0, sizeof c);
+    char code[4096];
+    int rc;
+    if ((rc = callback_read_flow(r, &c)) == 0 && (rc = callback_check_state(r, &c)) == 0 &&
+        (rc = callback_read_response(r, &c, code, sizeof code)) == 0 &&
+        (rc = callback_redeem_code(r, &c, code)) == 0 &&
+        (rc = callback_resolve_principal(r, &c)) == 0)
+        rc = callback_start_session(r, &c);
+    provider_put(c.p);
+    jwt_cleanup(&c.idt);
+    jwt_cleanup(&c.at);
+    cJSON_Delete(c.tokens);
     return rc;
 }
 
@@ -1364,7 +1326,7 @@ int oidc_check_cli(const struct config *config)
         return 1;
     }
     if (parse_role_map(config->oidc.role_map, stderr) != 0) return 1;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 1;
+    if (httpclient_global_init() != 0) return 1;
     int problems = 0, rc_ks = -1;
     char err[600];
     struct provider *p = NULL;
@@ -1454,6 +1416,6 @@ summary : {
             problems);
     jwt_keyset_unref(ks);
     provider_put(p);
-    curl_global_cleanup();
+    httpclient_global_cleanup();
     return problems ? 1 : 0;
 }
