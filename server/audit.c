@@ -265,20 +265,6 @@ static int parse_status_filter(const char *s, int *lo, int *hi)
     return 0;
 }
 
-/* Escapes \, % and _ for LIKE ... ESCAPE '\' and appends '%' (a prefix
- * pattern). Returns a malloc'd string the caller frees; NULL on OOM. */
-static char *like_prefix(const char *s)
-{
-    struct strbuf b;
-    strbuf_init(&b, strlen(s) * 2 + 2);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\\' || *p == '%' || *p == '_') strbuf_append(&b, "\\", 1);
-        strbuf_append(&b, p, 1);
-    }
-    strbuf_puts(&b, "%");
-    return strbuf_take(&b);
-}
-
 /* ---- the ring buffer ---------------------------------------------------- */
 
 /* Allocates an empty ring of `depth` slots; 0 on success. Main thread,
@@ -848,7 +834,7 @@ static int where_build(struct where *w, const char *base, const struct req *r,
     if (f->method[0]) WHERE_ADD(w, SQL_F_METHOD, DBP_TEXT(f->method));
     if (f->has_status) WHERE_ADD(w, SQL_F_STATUS, DBP_INT(f->status_lo), DBP_INT(f->status_hi));
     if (f->path[0]) {
-        w->owned[0] = like_prefix(f->path);
+        w->owned[0] = db_like_pattern("", f->path, strlen(f->path), "%");
         if (!w->owned[0]) return -1;
         WHERE_ADD(w, SQL_F_PATH, DBP_TEXT(w->owned[0]),
                   DBP_INT(util_utf8_len(f->path, strlen(f->path))), DBP_TEXT(f->path));

@@ -102,6 +102,21 @@ enum db_err db_exec_dynamic(struct db *db, const char *sql, const struct db_para
     return backend->query(db, sql, params, n, NULL, affected, false);
 }
 
+char *db_like_pattern(const char *pre, const char *s, size_t n, const char *post)
+{
+    size_t lp = strlen(pre), lq = strlen(post), o = 0;
+    char *out = malloc(lp + 2 * n + lq + 1);
+    if (!out) return NULL;
+    memcpy(out, pre, lp);
+    o = lp;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' || s[i] == '%' || s[i] == '_') out[o++] = '\\';
+        out[o++] = s[i];
+    }
+    memcpy(out + o, post, lq + 1);
+    return out;
+}
+
 /* ---- statement cache index (for the backends) ---------------------------- */
 
 static unsigned long sql_hash(const char *s)

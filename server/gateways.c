@@ -43,6 +43,7 @@
 #include "portico/log.h"
 #include "portico/metrics.h"
 #include "portico/rbac.h"
+#include "portico/search.h"
 #include "portico/subscriptions.h"
 #include "portico/util.h"
 
@@ -1209,20 +1210,6 @@ static void filter_cleanup(struct list_filter *f)
     f->nwords = 0;
 }
 
-/* "%word%" with \, % and _ escaped (backslash first); caller frees. */
-static char *like_pattern(const char *word, size_t n)
-{
-    struct strbuf b;
-    strbuf_init(&b, 4 * n + 3);
-    strbuf_puts(&b, "%");
-    for (size_t i = 0; i < n; i++) {
-        if (word[i] == '\\' || word[i] == '%' || word[i] == '_') strbuf_puts(&b, "\\");
-        strbuf_append(&b, word + i, 1);
-    }
-    strbuf_puts(&b, "%");
-    return strbuf_take(&b);
-}
-
 /* Reads one optional query parameter; 0 ok (out "" when absent), or the 400 sent. */
 static int query_value(struct req *r, const char *name, char *out, size_t n)
 {
@@ -1258,14 +1245,10 @@ static int parse_filter(struct req *r, struct list_filter *f)
                                SEARCH_QUERY_MAX);
     char *lower = util_utf8_lower(q);
     if (!lower) return http_send_error(r, 500, "internal", "out of memory");
-    const char *p = lower;
-    while (*p) {
-        while (*p == ' ' || *p == '\t') p++;
-        const char *start = p;
-        while (*p && *p != ' ' && *p != '\t') p++;
-        if (p > start && f->nwords < SEARCH_WORDS_MAX)
-            f->words[f->nwords++] = like_pattern(start, (size_t)(p - start));
-    }
+    const char *p = lower, *w;
+    size_t wn;
+    while ((w = search_next_word(&p, &wn)) && f->nwords < SEARCH_WORDS_MAX)
+        f->words[f->nwords++] = db_like_pattern("%", w, wn, "%");
     free(lower);
     for (int i = 0; i < f->nwords; i++)
         if (!f->words[i]) return http_send_error(r, 500, "internal", "out of memory");

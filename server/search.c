@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portico/db.h"
 #include "portico/util.h"
 
 bool search_is_space(unsigned char c)
@@ -16,33 +17,26 @@ bool search_is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+const char *search_next_word(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s && search_is_space((unsigned char)*s)) s++;
+    const char *w = s;
+    while (*s && !search_is_space((unsigned char)*s)) s++;
+    *p = s;
+    *len = (size_t)(s - w);
+    return *len ? w : NULL;
+}
+
 char *search_escape_like(const char *s)
 {
-    if (!s) return NULL;
-    size_t n = strlen(s);
-    char *out = malloc(2 * n + 1);
-    if (!out) return NULL;
-    size_t o = 0;
-    /* One pass gives the same result as escaping `\` first, then `%`, then
-     * `_`: every special character gets exactly one backslash in front. */
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' || s[i] == '%' || s[i] == '_') out[o++] = '\\';
-        out[o++] = s[i];
-    }
-    out[o] = '\0';
-    return out;
+    return s ? db_like_pattern("", s, strlen(s), "") : NULL;
 }
 
 /* "<pre><escaped s><post>"; malloc'd, NULL on OOM. */
 static char *pattern(const char *pre, const char *s, const char *post)
 {
-    char *esc = search_escape_like(s);
-    if (!esc) return NULL;
-    size_t n = strlen(pre) + strlen(esc) + strlen(post) + 1;
-    char *out = malloc(n);
-    if (out) snprintf(out, n, "%s%s%s", pre, esc, post);
-    free(esc);
-    return out;
+    return db_like_pattern(pre, s, strlen(s), post);
 }
 
 void search_query_cleanup(struct search_query *q)
@@ -92,27 +86,20 @@ int search_query_parse(const char *raw, size_t len, struct search_query *q, char
     }
     /* Split into words; count first so too many words is a clean 400. */
     int nwords = 0;
-    for (const char *p = q->text; *p;) {
-        while (*p && search_is_space((unsigned char)*p)) p++;
-        if (!*p) break;
-        nwords++;
-        while (*p && !search_is_space((unsigned char)*p)) p++;
-    }
+    size_t wn;
+    for (const char *p = q->text; search_next_word(&p, &wn);) nwords++;
     if (nwords > SEARCH_WORDS_MAX) {
         snprintf(err, SEARCH_ERR_MAX, "q: must have at most %d words", SEARCH_WORDS_MAX);
         search_query_cleanup(q);
         rc = -1;
         goto out;
     }
-    for (const char *p = q->text; *p;) {
-        while (*p && search_is_space((unsigned char)*p)) p++;
-        if (!*p) break;
-        const char *w = p;
-        while (*p && !search_is_space((unsigned char)*p)) p++;
-        char *word = malloc((size_t)(p - w) + 1);
+    const char *w, *p = q->text;
+    while ((w = search_next_word(&p, &wn))) {
+        char *word = malloc(wn + 1);
         if (!word) goto oom;
-        memcpy(word, w, (size_t)(p - w));
-        word[p - w] = '\0';
+        memcpy(word, w, wn);
+        word[wn] = '\0';
         q->words[q->nwords] = word;
         q->patterns[q->nwords] = pattern("%", word, "%");
         q->nwords++;

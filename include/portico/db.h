@@ -89,6 +89,12 @@ struct db_ops {
     struct db_stmt_cache *(*stmt_cache)(struct db *db);
 };
 
+/* The one LIKE escaper: "<pre><s with \\, % and _ escaped>"<post>" for
+ * `LIKE $n ESCAPE '\\'` (s is n bytes). Every special character gets one
+ * backslash, the same as escaping \\ first, then % and _. Returns a
+ * malloc'd string the caller frees with free(); NULL on OOM. */
+char *db_like_pattern(const char *pre, const char *s, size_t n, const char *post);
+
 /* For backends: the index of a per-connection statement cache. Slots hold
  * static SQL only (db_ops.query with cache = true); when every slot is
  * taken, the least recently used one is given up (the backend frees its

@@ -52,6 +52,10 @@ char *search_escape_like(const char *s);
 
 /* True for the characters that separate words (ASCII whitespace). */
 bool search_is_space(unsigned char c);
+/* The one word splitter (catalog search and the gateways q filter): skips
+ * separators from *p and returns the next word (*len bytes, not
+ * NUL-terminated), advancing *p past it; NULL at the end. */
+const char *search_next_word(const char **p, size_t *len);
 
 /* Rank of a lower-cased name against the lower-cased whole query. */
 enum search_rank search_rank_name(const char *name_lower, const char *query_lower);

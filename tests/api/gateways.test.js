@@ -354,6 +354,14 @@ test('list: envelope, now, counts per status, filters and paging', async () => {
   assert.deepEqual(t.json.items.map((i) => i.id), [deg.id]);
   const byName = await q.get(`/v1/gateways?q=${encodeURIComponent(deg.name.toUpperCase())}`, { key: KEYS.admin });
   assert.deepEqual(byName.json.items.map((i) => i.id), [deg.id]);
+  // Words split on any ASCII whitespace, as in catalog search.
+  const [w1, w2] = [deg.name.slice(0, 3), deg.name.slice(-3)];
+  const spaced = await q.get(`/v1/gateways?q=${encodeURIComponent(`${w1} ${w2}`)}`, { key: KEYS.admin });
+  assert.ok(spaced.json.items.some((i) => i.id === deg.id));
+  for (const sep of ['\t', '\n', '\r', '\f', '\v']) {
+    const r = await q.get(`/v1/gateways?q=${encodeURIComponent(`${w1}${sep}${w2}`)}`, { key: KEYS.admin });
+    assert.deepEqual(r.json.items.map((i) => i.id), spaced.json.items.map((i) => i.id), JSON.stringify(sep));
+  }
   for (const lit of ['%', '_', '\\', "'"]) {
     const r = await q.get(`/v1/gateways?q=${encodeURIComponent(lit)}`, { key: KEYS.admin });
     assert.equal(r.status, 200, lit);

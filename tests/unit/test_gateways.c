@@ -147,10 +147,10 @@ static void test_name_derivation(void **state)
 static void test_like_pattern(void **state)
 {
     (void)state;
-    char *p = like_pattern("a%b_c\\d", 7);
+    char *p = db_like_pattern("%", "a%b_c\\d", 7, "%"); /* the gateways q filter */
     assert_string_equal(p, "%a\\%b\\_c\\\\d%");
     free(p);
-    p = like_pattern("", 0);
+    p = db_like_pattern("%", "", 0, "%");
     assert_string_equal(p, "%%");
     free(p);
 }

@@ -152,12 +152,30 @@ static void test_text(void **state)
     free(t);
 }
 
+/* The one word splitter: every ASCII whitespace separates, runs of them too. */
+static void test_next_word(void **state)
+{
+    (void)state;
+    const char *p = " \talpha\nbeta\r\f\vgamma  ", *w;
+    size_t n;
+    const char *want[] = {"alpha", "beta", "gamma"};
+    for (int i = 0; i < 3; i++) {
+        w = search_next_word(&p, &n);
+        assert_non_null(w);
+        assert_int_equal(n, strlen(want[i]));
+        assert_memory_equal(w, want[i], n);
+    }
+    assert_null(search_next_word(&p, &n));
+    p = "";
+    assert_null(search_next_word(&p, &n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escape),       cmocka_unit_test(test_parse_words),
-        cmocka_unit_test(test_parse_limits), cmocka_unit_test(test_rank),
-        cmocka_unit_test(test_text),
+        cmocka_unit_test(test_escape),      cmocka_unit_test(test_next_word),
+        cmocka_unit_test(test_parse_words), cmocka_unit_test(test_parse_limits),
+        cmocka_unit_test(test_rank),        cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
