@@ -27,6 +27,7 @@
 #include "portico/limits.h"
 #include "portico/log.h"
 #include "portico/rbac.h"
+#include "portico/tenant.h"
 #include "portico/util.h"
 
 #define FILE_KEYS_MAX 1024
@@ -53,15 +54,6 @@ static bool is_lower_hex64(const char *s)
     if (strlen(s) != CRYPTO_SHA256_HEX_LEN) return false;
     for (; *s; s++)
         if (!isdigit((unsigned char)*s) && !(*s >= 'a' && *s <= 'f')) return false;
-    return true;
-}
-
-static bool valid_tenant(const char *t)
-{
-    size_t n = strlen(t);
-    if (n == 0 || n > AUTH_TENANT_MAX) return false;
-    for (; *t; t++)
-        if (!isalnum((unsigned char)*t) && *t != '-' && *t != '_' && *t != '.') return false;
     return true;
 }
 
@@ -127,7 +119,7 @@ static int load_entry(yaml_document_t *doc, yaml_node_t *item, size_t idx, const
                 path, line, idx);
         problems++;
     }
-    if (!valid_tenant(tenant)) {
+    if (!tenant_id_valid(tenant)) {
         fprintf(err, "%s:%lu: keys[%zu].tenant: 1..%d letters, digits, '-', '_' or '.'\n", path,
                 line, idx, AUTH_TENANT_MAX);
         problems++;
@@ -380,7 +372,7 @@ int apikeys_create(const char *name, const char *role, const char *tenant, long 
     if (!name || !name[0] || util_utf8_len(name, strlen(name)) > AUTH_NAME_MAX ||
         !util_utf8_valid(name, strlen(name)) || util_has_control(name, false))
         return -1;
-    if (rbac_role_parse(role) == ROLE_NONE || !tenant || !valid_tenant(tenant)) return -1;
+    if (rbac_role_parse(role) == ROLE_NONE || !tenant || !tenant_id_valid(tenant)) return -1;
 
     struct db *db = db_thread();
     enum db_err e = DB_ERR_INTERNAL;
@@ -455,11 +447,6 @@ static cJSON *key_json(const struct db_result *res, size_t row)
     return o;
 }
 
-static bool all_tenants(const struct req *r)
-{
-    return rbac_allows(r->principal.role, PERM_ALL_TENANTS);
-}
-
 #define KEY_ROLE_SLOTS 4
 
 /* The role names the caller may mint, padded with "" to KEY_ROLE_SLOTS. */
@@ -473,7 +460,7 @@ static void mintable_roles(const struct req *r, const char *names[KEY_ROLE_SLOTS
 static bool key_manageable(const struct req *r, const char *role, const char *tenant)
 {
     if (!rbac_role_within(rbac_role_parse(role), r->principal.role)) return false;
-    return all_tenants(r) || strcmp(tenant, r->principal.tenant_id) == 0;
+    return tenant_all(&r->principal) || strcmp(tenant, r->principal.tenant_id) == 0;
 }
 
 int apikeys_handle_list(struct req *r)
@@ -488,7 +475,7 @@ int apikeys_handle_list(struct req *r)
     const char *ro[KEY_ROLE_SLOTS];
     mintable_roles(r, ro);
 #define RO DBP_TEXT(ro[0]), DBP_TEXT(ro[1]), DBP_TEXT(ro[2]), DBP_TEXT(ro[3])
-    if (all_tenants(r)) {
+    if (tenant_all(&r->principal)) {
         e = db_query(db, SQL_LIST_ALL, DB_ARGS(RO, DBP_INT(page_size), DBP_INT(offset)), &rows);
         if (e == DB_OK) e = db_query(db, SQL_COUNT_ALL, DB_ARGS(RO), &count);
     } else {
@@ -528,7 +515,7 @@ static int parse_create(struct req *r, const cJSON *body, const char **name, con
     if (util_has_control(*name, false))
         return http_send_error(r, 400, "invalid_field",
                                "name: must not contain control characters");
-    if (*tenant && !valid_tenant(*tenant))
+    if (*tenant && !tenant_id_valid(*tenant))
         return http_send_error(r, 400, "invalid_field",
                                "tenant_id: 1..%d letters, digits, '-', '_' or '.'",
                                AUTH_TENANT_MAX);
@@ -567,7 +554,7 @@ int apikeys_handle_create(struct req *r)
                              rbac_role_name(r->principal.role), role);
         goto out;
     }
-    if (!all_tenants(r)) {
+    if (!tenant_all(&r->principal)) {
         if (tenant && strcmp(tenant, r->principal.tenant_id) != 0) {
             rc = http_send_error(r, 403, "forbidden",
                                  "your role (%s) may create keys only for tenant %s",

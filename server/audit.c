@@ -45,6 +45,7 @@
 #include "portico/limits.h"
 #include "portico/log.h"
 #include "portico/rbac.h"
+#include "portico/tenant.h"
 #include "portico/util.h"
 #include "portico/worker.h"
 
@@ -818,7 +819,7 @@ static int where_build(struct where *w, const char *base, const struct req *r,
     strbuf_puts(&w->sql, base);
     /* A tenant-scoped reader sees its tenant's records and never a
      * cross-tenant admin's activity, even one recorded under its tenant. */
-    if (!(rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS))
+    if (!tenant_all(&r->principal))
         WHERE_ADD(w, SQL_F_TENANT, DBP_TEXT(r->principal.tenant_id),
                   DBP_TEXT(rbac_role_name(ROLE_CPI_ADMIN)));
     if (f->kind[0]) WHERE_ADD(w, SQL_F_KIND, DBP_TEXT(f->kind));

@@ -37,6 +37,7 @@
 #include "portico/search.h"
 #include "portico/search_index.h"
 #include "portico/subscriptions.h"
+#include "portico/tenant.h"
 #include "portico/util.h"
 
 #define CATALOG_ERR_MAX 256
@@ -317,15 +318,6 @@ static bool in_list(const char *list, const char *s)
         if (!bar) return false;
         p = bar + 1;
     }
-}
-
-static bool valid_tenant(const char *t)
-{
-    size_t n = strlen(t);
-    if (n == 0 || n > AUTH_TENANT_MAX) return false;
-    for (; *t; t++)
-        if (!isalnum((unsigned char)*t) && *t != '-' && *t != '_' && *t != '.') return false;
-    return true;
 }
 
 /* A text field: json_string plus "no control characters". */
@@ -637,11 +629,6 @@ int catalog_upsert(struct db *db, const cJSON *api, const char *tenant_id, cJSON
 
 /* ---- helpers for handlers ------------------------------------------------ */
 
-static bool all_tenants(const struct req *r)
-{
-    return rbac_allows(r->principal.role, PERM_ALL_TENANTS);
-}
-
 static bool signed_in(const struct req *r)
 {
     return r->principal.type != AUTH_ANONYMOUS && r->principal.type != AUTH_NONE;
@@ -653,12 +640,12 @@ static bool portal_visible(const struct req *r, const struct api *a)
     if (!a->portal_visible) return false;
     if (strcmp(a->audience, "public") == 0) return true;
     if (!signed_in(r)) return false;
-    return all_tenants(r) || strcmp(a->tenant_id, r->principal.tenant_id) == 0;
+    return tenant_all(&r->principal) || strcmp(a->tenant_id, r->principal.tenant_id) == 0;
 }
 
 static bool mgmt_visible(const struct req *r, const struct api *a)
 {
-    return all_tenants(r) || strcmp(a->tenant_id, r->principal.tenant_id) == 0;
+    return tenant_all(&r->principal) || strcmp(a->tenant_id, r->principal.tenant_id) == 0;
 }
 
 int catalog_portal_ref(struct req *r, const char *id, struct catalog_ref *out, bool *visible)
@@ -858,7 +845,7 @@ static void build_where(struct req *r, bool management, const struct list_params
     strbuf_init(&l->where, 16384);
     l->n = 0;
     if (management) {
-        if (all_tenants(r))
+        if (tenant_all(&r->principal))
             strbuf_puts(&l->where, SQL_W_ALL);
         else
             lq_add(l, SQL_W_TENANT, DBP_TEXT(r->principal.tenant_id), "");
@@ -867,7 +854,7 @@ static void build_where(struct req *r, bool management, const struct list_params
         strbuf_puts(&l->where, SQL_W_PORTAL);
         if (!signed_in(r))
             strbuf_puts(&l->where, SQL_W_PUBLIC_ONLY);
-        else if (!all_tenants(r))
+        else if (!tenant_all(&r->principal))
             lq_add(l, SQL_W_PUBLIC_OR_TENANT, DBP_TEXT(r->principal.tenant_id), SQL_CLOSE);
     }
     if (lp->category[0]) lq_add(l, SQL_W_CATEGORY, DBP_TEXT(lp->category), "");
@@ -964,7 +951,7 @@ static int send_list(struct req *r, bool management)
             .category = lp.category[0] ? lp.category : NULL,
             .ntags = lp.ntags,
             .signed_in = signed_in(r),
-            .all_tenants = all_tenants(r),
+            .all_tenants = tenant_all(&r->principal),
             .tenant_id = r->principal.tenant_id,
             .by_updated = lp.sort == SORT_UPDATED,
             .offset = (lp.page - 1) * lp.page_size,
@@ -1117,7 +1104,7 @@ int catalog_handle_get(struct req *r)
  * "default"), everyone else's own tenant. 0 or the status of the 400 sent. */
 static int write_tenant(struct req *r, const cJSON *body, const char *current, char *out, size_t n)
 {
-    if (!all_tenants(r)) {
+    if (!tenant_all(&r->principal)) {
         util_copy(out, n, r->principal.tenant_id);
         return 0;
     }
@@ -1126,7 +1113,7 @@ static int write_tenant(struct req *r, const cJSON *body, const char *current, c
         util_copy(out, n, current ? current : "default");
         return 0;
     }
-    if (!cJSON_IsString(t) || !valid_tenant(t->valuestring))
+    if (!cJSON_IsString(t) || !tenant_id_valid(t->valuestring))
         return http_send_error(r, 400, "invalid_field",
                                "tenant_id: 1..%d letters, digits, '-', '_' or '.'",
                                AUTH_TENANT_MAX);
@@ -1242,7 +1229,7 @@ int catalog_handle_delete(struct req *r)
     if (!crypto_is_uuid(r->params[0])) return send_not_found(r);
     struct db *db = db_thread();
     enum db_err e =
-        all_tenants(r)
+        tenant_all(&r->principal)
             ? db_exec(db, SQL_DELETE, DB_ARGS(DBP_TEXT(r->params[0])), &affected)
             : db_exec(db, SQL_DELETE_TENANT,
                       DB_ARGS(DBP_TEXT(r->params[0]), DBP_TEXT(r->principal.tenant_id)), &affected);
@@ -1367,10 +1354,10 @@ int catalog_handle_import(struct req *r)
         goto out;
     }
     util_copy(tenant, sizeof tenant, r->principal.tenant_id);
-    if (all_tenants(r)) {
+    if (tenant_all(&r->principal)) {
         char t[AUTH_TENANT_MAX + 2];
         int n = http_query_param(r, "tenant_id", 0, t, sizeof t);
-        if (n >= 0 && !valid_tenant(t)) {
+        if (n >= 0 && !tenant_id_valid(t)) {
             rc = http_send_error(r, 400, "invalid_parameter",
                                  "tenant_id: 1..%d letters, digits, '-', '_' or '.'",
                                  AUTH_TENANT_MAX);

@@ -54,6 +54,7 @@
 #include "portico/limits.h"
 #include "portico/log.h"
 #include "portico/rbac.h"
+#include "portico/tenant.h"
 #include "portico/util.h"
 
 #define DEP_COLS                                                                                   \
@@ -87,11 +88,6 @@ enum {
 
 static const char *const STATUSES[] = {"pending", "syncing", "synced", "drifted", "error"};
 #define STATUS_COUNT (sizeof STATUSES / sizeof STATUSES[0])
-
-static bool all_tenants(const struct req *r)
-{
-    return (rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS) != 0;
-}
 
 static bool signed_in(const struct req *r)
 {
@@ -151,7 +147,7 @@ static bool uuid_param(const struct req *r, int nth, char out[CRYPTO_UUID_LEN + 
 static void visibility_where(struct strbuf *w, struct db_param *params, int *np,
                              const struct req *r)
 {
-    if (!all_tenants(r)) {
+    if (!tenant_all(&r->principal)) {
         params[*np] = DBP_TEXT(r->principal.tenant_id);
         strbuf_printf(w, " AND d.tenant_id = $%d", ++*np);
     }
@@ -775,7 +771,7 @@ static int uuid_field(struct req *r, const cJSON *body, const char *field, bool 
 /* Whether the caller may use a row of tenant t (NULL = shared gateway). */
 static bool tenant_visible(const struct req *r, const char *t)
 {
-    return !t || all_tenants(r) || strcmp(t, r->principal.tenant_id) == 0;
+    return !t || tenant_all(&r->principal) || strcmp(t, r->principal.tenant_id) == 0;
 }
 
 static bool env_ok(const char *s)

@@ -50,6 +50,7 @@
 #include "portico/limits.h"
 #include "portico/log.h"
 #include "portico/rbac.h"
+#include "portico/tenant.h"
 #include "portico/util.h"
 #include "portico/worker.h"
 
@@ -280,7 +281,7 @@ static bool visible(const struct event *ev, bool all, const char *tenant)
 int events_handle_stream(struct req *r)
 {
     worker_prepare(&hub);
-    bool all = (rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS) != 0;
+    bool all = tenant_all(&r->principal);
     const struct config *c = config_active();
     long max = c ? c->gateways.max_event_streams : 0;
     long per = c ? c->gateways.max_event_streams_per_principal : 0;

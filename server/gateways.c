@@ -45,6 +45,7 @@
 #include "portico/rbac.h"
 #include "portico/search.h"
 #include "portico/subscriptions.h"
+#include "portico/tenant.h"
 #include "portico/util.h"
 
 static pthread_mutex_t sqlite_write_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -480,11 +481,6 @@ static cJSON *item_from_row(const struct config *cfg, const struct db_result *re
 }
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static bool all_tenants(const struct req *r)
-{
-    return (rbac_role_perms(r->principal.role) & PERM_ALL_TENANTS) != 0;
-}
 
 /* The {id} capture, lowercased, when it is a UUID; false otherwise. */
 static bool id_param(const struct req *r, char out[CRYPTO_UUID_LEN + 1])
@@ -1262,7 +1258,7 @@ static void build_where(struct strbuf *b, struct db_param *params, int *np, cons
                         const struct list_filter *f, int64_t cut, double rate, const char *plus)
 {
     strbuf_puts(b, " WHERE 1 = 1");
-    if (!all_tenants(r)) {
+    if (!tenant_all(&r->principal)) {
         /* A tenant's own gateways and the shared ones (tenant_id NULL). */
         params[*np] = DBP_TEXT(r->principal.tenant_id);
         strbuf_printf(b, " AND (tenant_id = $%d OR tenant_id IS NULL)", ++*np);
@@ -1366,7 +1362,7 @@ int gateways_handle_list(struct req *r)
      * their first column is the total too. */
     int64_t counts[GW_STATUS_COUNT], all = 0;
     enum db_err e = (enum db_err)gateways_count_by_status(
-        db, cfg, all_tenants(r) ? NULL : r->principal.tenant_id, now, counts, &all);
+        db, cfg, tenant_all(&r->principal) ? NULL : r->principal.tenant_id, now, counts, &all);
     if (e == DB_OK && has_filter(&f)) {
         strbuf_printf(&sql, "SELECT COUNT(*) FROM gateways%s", where.data);
         e = sql.failed ? DB_ERR_INTERNAL : db_query_dynamic(db, sql.data, params, np, &total);
@@ -1452,7 +1448,7 @@ static enum db_err load_gateway(struct db *db, const struct req *r, const char *
                                 struct db_result **out)
 {
     struct db_result *res = NULL;
-    enum db_err e = all_tenants(r)
+    enum db_err e = tenant_all(&r->principal)
                         ? db_query(db, SQL_GET, DB_ARGS(DBP_TEXT(id)), &res)
                         : db_query(db, SQL_GET_TENANT,
                                    DB_ARGS(DBP_TEXT(id), DBP_TEXT(r->principal.tenant_id)), &res);
@@ -1573,7 +1569,7 @@ int gateways_handle_maintenance(struct req *r)
         goto out;
     }
     int64_t now = util_now_ms();
-    enum db_err e = all_tenants(r)
+    enum db_err e = tenant_all(&r->principal)
                         ? db_exec(db, SQL_MAINTENANCE,
                                   DB_ARGS(DBP_BOOL(enabled), DBP_INT(now), DBP_TEXT(id)), &changed)
                         : db_exec(db, SQL_MAINTENANCE_TENANT,

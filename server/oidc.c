@@ -55,6 +55,7 @@
 #include "portico/log.h"
 #include "portico/rbac.h"
 #include "portico/session.h"
+#include "portico/tenant.h"
 #include "portico/util.h"
 #include "portico/worker.h"
 
@@ -243,19 +244,6 @@ static void redirect_uri(char *out, size_t n)
     size_t len = strlen(base);
     while (len > 0 && base[len - 1] == '/') len--;
     snprintf(out, n, "%.*s/auth/callback", (int)len, base);
-}
-
-static bool valid_tenant(const char *t)
-{
-    size_t n = strlen(t);
-    if (n == 0 || n > AUTH_TENANT_MAX) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = t[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return false;
-    }
-    return true;
 }
 
 /* ---- talking to the provider -------------------------------------------- */
@@ -654,7 +642,7 @@ static int principal_identity(const cJSON *claims, struct principal *p, char *er
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(claims, "tenant");
     if (cJSON_IsArray(t) && cJSON_GetArraySize(t) == 1) t = cJSON_GetArrayItem(t, 0);
     if (t) {
-        if (!cJSON_IsString(t) || !valid_tenant(t->valuestring)) {
+        if (!cJSON_IsString(t) || !tenant_id_valid(t->valuestring)) {
             snprintf(err, errlen,
                      "the tenant claim is not a valid tenant id (1..%d letters, digits, '-', '_' "
                      "or '.')",

@@ -83,15 +83,15 @@ static void test_db_key_prefix(void **state)
 static void test_valid_tenant_and_hex(void **state)
 {
     (void)state;
-    assert_true(valid_tenant("acme"));
-    assert_true(valid_tenant("a-b_c.d1"));
-    assert_false(valid_tenant(""));
-    assert_false(valid_tenant("bad tenant"));
-    assert_false(valid_tenant("x/y"));
+    assert_true(tenant_id_valid("acme"));
+    assert_true(tenant_id_valid("a-b_c.d1"));
+    assert_false(tenant_id_valid(""));
+    assert_false(tenant_id_valid("bad tenant"));
+    assert_false(tenant_id_valid("x/y"));
     char longt[80];
     memset(longt, 'a', sizeof longt - 1);
     longt[sizeof longt - 1] = '\0';
-    assert_false(valid_tenant(longt));
+    assert_false(tenant_id_valid(longt));
     assert_true(is_lower_hex64("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
     assert_false(
         is_lower_hex64("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
