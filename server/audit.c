@@ -772,40 +772,17 @@ static int parse_filters(struct req *r, struct audit_filter *f)
     return 0;
 }
 
-/* A WHERE clause under construction: SQL text plus its bound values. */
+/* A query under construction (db_where) and the strings its values point into. */
 struct where {
-    struct strbuf sql;
-    struct db_param params[DB_PARAMS_MAX];
-    int n;
-    char *owned[2]; /* strings the params point into */
+    struct db_where q;
+    char *owned[2];
 };
 
-/* Appends a fragment, turning each '?' into the next $N bound to the next
- * of `vals`. */
-static void where_add(struct where *w, const char *frag, const struct db_param *vals, int nvals)
-{
-    int used = 0;
-    for (const char *p = frag; *p; p++) {
-        if (*p != '?') {
-            strbuf_append(&w->sql, p, 1);
-            continue;
-        }
-        if (used >= nvals || w->n >= DB_PARAMS_MAX) {
-            w->sql.failed = true;
-            return;
-        }
-        w->params[w->n++] = vals[used++];
-        strbuf_printf(&w->sql, "$%d", w->n);
-    }
-}
-
-#define WHERE_ADD(w, frag, ...)                                                                    \
-    where_add((w), (frag), (const struct db_param[]){__VA_ARGS__},                                 \
-              (int)(sizeof((const struct db_param[]){__VA_ARGS__}) / sizeof(struct db_param)))
+#define WHERE_ADD(w, frag, ...) DB_WHERE_ADD(&(w)->q, (frag), __VA_ARGS__)
 
 static void where_cleanup(struct where *w)
 {
-    strbuf_cleanup(&w->sql);
+    db_where_cleanup(&w->q);
     free(w->owned[0]);
     free(w->owned[1]);
 }
@@ -815,8 +792,7 @@ static int where_build(struct where *w, const char *base, const struct req *r,
                        const struct audit_filter *f)
 {
     memset(w, 0, sizeof *w);
-    strbuf_init(&w->sql, 4096);
-    strbuf_puts(&w->sql, base);
+    db_where_init(&w->q, base);
     /* A tenant-scoped reader sees its tenant's records and never a
      * cross-tenant admin's activity, even one recorded under its tenant. */
     if (!tenant_all(&r->principal))
@@ -842,7 +818,7 @@ static int where_build(struct where *w, const char *base, const struct req *r,
     }
     if (f->has_from) WHERE_ADD(w, SQL_F_FROM, DBP_INT(f->from_ms));
     if (f->has_to) WHERE_ADD(w, SQL_F_TO, DBP_INT(f->to_ms));
-    return w->sql.failed ? -1 : 0;
+    return db_where_failed(&w->q) ? -1 : 0;
 }
 
 static void add_text(cJSON *o, const char *key, const struct db_result *res, size_t row, int col)
@@ -898,13 +874,13 @@ int audit_handle_list(struct req *r)
         goto out;
     }
     WHERE_ADD(&w, SQL_ORDER_PAGE, DBP_INT(page_size), DBP_INT((int64_t)(page - 1) * page_size));
-    if (w.sql.failed || wc.sql.failed) {
+    if (db_where_failed(&w.q) || db_where_failed(&wc.q)) {
         rc = http_send_error(r, 500, "internal", "out of memory");
         goto out;
     }
     struct db *db = db_thread();
-    enum db_err e = db_query_dynamic(db, wc.sql.data, wc.params, wc.n, &cnt);
-    if (e == DB_OK) e = db_query_dynamic(db, w.sql.data, w.params, w.n, &res);
+    enum db_err e = db_where_query(db, &wc.q, &cnt);
+    if (e == DB_OK) e = db_where_query(db, &w.q, &res);
     if (e != DB_OK) {
         rc = http_send_db_error(r, e);
         goto out;
@@ -932,8 +908,7 @@ static enum db_err export_page(struct db *db, const struct req *r, const struct 
     if (where_build(&w, SQL_LIST_COLUMNS, r, f) != 0) goto out;
     if (have_last) WHERE_ADD(&w, SQL_F_AFTER, DBP_INT(last_at), DBP_INT(last_at), DBP_INT(last_id));
     WHERE_ADD(&w, SQL_ORDER_LIMIT, DBP_INT(AUDIT_EXPORT_PAGE));
-    if (w.sql.failed) goto out;
-    e = db_query_dynamic(db, w.sql.data, w.params, w.n, out);
+    e = db_where_query(db, &w.q, out);
 out:
     where_cleanup(&w);
     return e;

@@ -99,21 +99,20 @@ static const char SQL_PRUNE_CHANGES[] =
     "DELETE FROM api_changes WHERE rev < (SELECT rev FROM search_state WHERE id = 1) - 10000";
 static const char SQL_DELETE_TENANT[] = "DELETE FROM apis WHERE id = $1 AND tenant_id = $2";
 
-/* List queries are assembled from these fixed fragments; every value is a
- * bound $N parameter. */
+/* List queries are assembled from these fixed fragments with db_where:
+ * every value is a bound parameter ('?' becomes the next $N). */
 static const char SQL_COUNT_HEAD[] = "SELECT COUNT(*) FROM apis a WHERE ";
 static const char SQL_ITEMS_HEAD[] = "SELECT " COLS;
-static const char SQL_RANK_1[] = ", CASE WHEN a.name_lower = $";
-static const char SQL_RANK_2[] = " THEN 0 WHEN a.name_lower LIKE $";
-static const char SQL_RANK_3[] = " ESCAPE '\\' THEN 1 WHEN a.name_lower LIKE $";
-static const char SQL_RANK_4[] = " ESCAPE '\\' THEN 2 ELSE 3 END AS rk";
+static const char SQL_RANK[] = ", CASE WHEN a.name_lower = ? THEN 0"
+                               " WHEN a.name_lower LIKE ? ESCAPE '\\' THEN 1"
+                               " WHEN a.name_lower LIKE ? ESCAPE '\\' THEN 2 ELSE 3 END AS rk";
+#define SQL_RANK_PARAMS 3
 static const char SQL_NO_RANK[] = ", 0 AS rk";
 static const char SQL_ITEMS_FROM[] = " FROM apis a WHERE ";
 static const char SQL_ORDER_RANK[] = " ORDER BY rk, a.name_lower, a.id";
 static const char SQL_ORDER_NAME[] = " ORDER BY a.name_lower, a.id";
 static const char SQL_ORDER_UPDATED[] = " ORDER BY a.updated_at DESC, a.name_lower, a.id";
-static const char SQL_LIMIT[] = " LIMIT $";
-static const char SQL_OFFSET[] = " OFFSET $";
+static const char SQL_LIMIT_OFFSET[] = " LIMIT ? OFFSET ?";
 static const char SQL_CATS_HEAD[] = "SELECT a.category, COUNT(*) FROM apis a WHERE ";
 static const char SQL_CATS_TAIL[] = " AND a.category <> '' GROUP BY a.category";
 static const char SQL_TAGS_HEAD[] =
@@ -123,16 +122,14 @@ static const char SQL_TAGS_TAIL[] = " GROUP BY t.tag";
 static const char SQL_W_PORTAL[] =
     "a.status IN ('published', 'deprecated') AND a.portal_visible = 1";
 static const char SQL_W_PUBLIC_ONLY[] = " AND a.audience = 'public'";
-static const char SQL_W_PUBLIC_OR_TENANT[] = " AND (a.audience = 'public' OR a.tenant_id = $";
-static const char SQL_W_TENANT[] = "a.tenant_id = $";
+static const char SQL_W_PUBLIC_OR_TENANT[] = " AND (a.audience = 'public' OR a.tenant_id = ?)";
+static const char SQL_W_TENANT[] = "a.tenant_id = ?";
 static const char SQL_W_ALL[] = "1 = 1";
-static const char SQL_W_STATUS[] = " AND a.status = $";
-static const char SQL_W_CATEGORY[] = " AND a.category = $";
+static const char SQL_W_STATUS[] = " AND a.status = ?";
+static const char SQL_W_CATEGORY[] = " AND a.category = ?";
 static const char SQL_W_TAG[] =
-    " AND EXISTS (SELECT 1 FROM api_tags ft WHERE ft.api_id = a.id AND ft.tag = $";
-static const char SQL_W_WORD[] = " AND a.search_text LIKE $";
-static const char SQL_ESCAPE[] = " ESCAPE '\\'";
-static const char SQL_CLOSE[] = ")";
+    " AND EXISTS (SELECT 1 FROM api_tags ft WHERE ft.api_id = a.id AND ft.tag = ?)";
+static const char SQL_W_WORD[] = " AND a.search_text LIKE ? ESCAPE '\\'";
 
 /* ---- the API object ----------------------------------------------------- */
 
@@ -693,32 +690,6 @@ static int load_for(struct req *r, struct api *a, bool portal)
 
 /* ---- list queries -------------------------------------------------------- */
 
-struct listq {
-    struct strbuf where;
-    struct db_param params[DB_PARAMS_MAX];
-    int n;
-};
-
-/* Appends pre + "$N" (N = the new parameter's number) + post. */
-static void lq_add(struct listq *l, const char *pre, struct db_param p, const char *post)
-{
-    if (l->n >= DB_PARAMS_MAX) {
-        l->where.failed = true;
-        return;
-    }
-    l->params[l->n++] = p;
-    strbuf_puts(&l->where, pre);
-    strbuf_printf(&l->where, "%d", l->n);
-    strbuf_puts(&l->where, post);
-}
-
-/* Appends the fragment and the current parameter number to b. */
-static void sql_param(struct strbuf *b, const char *pre, int n)
-{
-    strbuf_puts(b, pre);
-    strbuf_printf(b, "%d", n);
-}
-
 struct facet {
     const char *name;
     long long count;
@@ -838,87 +809,67 @@ static int read_list_params(struct req *r, bool management, struct list_params *
     return 0;
 }
 
-/* Builds the WHERE clause for the caller and the filters. */
-static void build_where(struct req *r, bool management, const struct list_params *lp,
-                        struct listq *l)
+/* Appends the caller's scope and the filters (the WHERE conditions). */
+static void add_filters(struct db_where *w, struct req *r, bool management,
+                        const struct list_params *lp)
 {
-    strbuf_init(&l->where, 16384);
-    l->n = 0;
     if (management) {
         if (tenant_all(&r->principal))
-            strbuf_puts(&l->where, SQL_W_ALL);
+            db_where_add(w, SQL_W_ALL, NULL, 0);
         else
-            lq_add(l, SQL_W_TENANT, DBP_TEXT(r->principal.tenant_id), "");
-        if (lp->status[0]) lq_add(l, SQL_W_STATUS, DBP_TEXT(lp->status), "");
+            DB_WHERE_ADD(w, SQL_W_TENANT, DBP_TEXT(r->principal.tenant_id));
+        if (lp->status[0]) DB_WHERE_ADD(w, SQL_W_STATUS, DBP_TEXT(lp->status));
     } else {
-        strbuf_puts(&l->where, SQL_W_PORTAL);
+        db_where_add(w, SQL_W_PORTAL, NULL, 0);
         if (!signed_in(r))
-            strbuf_puts(&l->where, SQL_W_PUBLIC_ONLY);
+            db_where_add(w, SQL_W_PUBLIC_ONLY, NULL, 0);
         else if (!tenant_all(&r->principal))
-            lq_add(l, SQL_W_PUBLIC_OR_TENANT, DBP_TEXT(r->principal.tenant_id), SQL_CLOSE);
+            DB_WHERE_ADD(w, SQL_W_PUBLIC_OR_TENANT, DBP_TEXT(r->principal.tenant_id));
     }
-    if (lp->category[0]) lq_add(l, SQL_W_CATEGORY, DBP_TEXT(lp->category), "");
-    for (int i = 0; i < lp->ntags; i++) lq_add(l, SQL_W_TAG, DBP_TEXT(lp->tags[i]), SQL_CLOSE);
-    for (int i = 0; i < lp->q.nwords; i++)
-        lq_add(l, SQL_W_WORD, DBP_TEXT(lp->q.patterns[i]), SQL_ESCAPE);
+    if (lp->category[0]) DB_WHERE_ADD(w, SQL_W_CATEGORY, DBP_TEXT(lp->category));
+    for (int i = 0; i < lp->ntags; i++) DB_WHERE_ADD(w, SQL_W_TAG, DBP_TEXT(lp->tags[i]));
+    for (int i = 0; i < lp->q.nwords; i++) DB_WHERE_ADD(w, SQL_W_WORD, DBP_TEXT(lp->q.patterns[i]));
 }
 
-/* Runs head + where + tail with the where parameters. */
-static enum db_err run_where(struct db *db, const char *head, const struct listq *l,
-                             const char *tail, struct db_result **out)
+/* Runs head + filters + tail. */
+static enum db_err run_where(struct db *db, struct req *r, bool management,
+                             const struct list_params *lp, const char *head, const char *tail,
+                             struct db_result **out)
 {
-    struct strbuf b;
-    strbuf_init(&b, 32768);
-    strbuf_puts(&b, head);
-    strbuf_puts(&b, l->where.data ? l->where.data : "");
-    strbuf_puts(&b, tail);
-    char *sql = strbuf_take(&b);
-    if (!sql) return DB_ERR_INTERNAL;
-    enum db_err e = db_query_dynamic(db, sql, l->params, l->n, out);
-    free(sql);
+    struct db_where w;
+    db_where_init(&w, head);
+    add_filters(&w, r, management, lp);
+    db_where_add(&w, tail, NULL, 0);
+    enum db_err e = db_where_query(db, &w, out);
+    db_where_cleanup(&w);
     return e;
 }
 
-/* The page of items (rows in COLS order). */
-static enum db_err run_items(struct db *db, const struct list_params *lp, struct listq *l,
-                             struct db_result **out)
+/* The page of items (rows in COLS order). `nfilters`: the filters' value
+ * count (the rank's values must fit beside them). */
+static enum db_err run_items(struct db *db, struct req *r, bool management,
+                             const struct list_params *lp, int nfilters, struct db_result **out)
 {
-    struct strbuf b;
-    struct db_param params[DB_PARAMS_MAX];
-    int n = l->n;
-    memcpy(params, l->params, sizeof(struct db_param) * (size_t)n);
-    strbuf_init(&b, 32768);
-    strbuf_puts(&b, SQL_ITEMS_HEAD);
-    bool ranked = lp->q.nwords > 0 && lp->sort != SORT_UPDATED;
-    if (ranked && n + 5 <= DB_PARAMS_MAX) {
-        params[n++] = DBP_TEXT(lp->q.text);
-        sql_param(&b, SQL_RANK_1, n);
-        params[n++] = DBP_TEXT(lp->q.name_prefix);
-        sql_param(&b, SQL_RANK_2, n);
-        params[n++] = DBP_TEXT(lp->q.name_contains);
-        sql_param(&b, SQL_RANK_3, n);
-        strbuf_puts(&b, SQL_RANK_4);
-    } else {
-        ranked = false;
-        strbuf_puts(&b, SQL_NO_RANK);
-    }
-    strbuf_puts(&b, SQL_ITEMS_FROM);
-    strbuf_puts(&b, l->where.data ? l->where.data : "");
-    strbuf_puts(&b, lp->sort == SORT_UPDATED ? SQL_ORDER_UPDATED
-                    : ranked                 ? SQL_ORDER_RANK
-                                             : SQL_ORDER_NAME);
-    if (n + 2 > DB_PARAMS_MAX) {
-        strbuf_cleanup(&b);
-        return DB_ERR_INTERNAL;
-    }
-    params[n++] = DBP_INT(lp->page_size);
-    sql_param(&b, SQL_LIMIT, n);
-    params[n++] = DBP_INT((lp->page - 1) * lp->page_size);
-    sql_param(&b, SQL_OFFSET, n);
-    char *sql = strbuf_take(&b);
-    if (!sql) return DB_ERR_INTERNAL;
-    enum db_err e = db_query_dynamic(db, sql, params, n, out);
-    free(sql);
+    struct db_where w;
+    db_where_init(&w, SQL_ITEMS_HEAD);
+    bool ranked = lp->q.nwords > 0 && lp->sort != SORT_UPDATED &&
+                  nfilters + SQL_RANK_PARAMS + 2 <= DB_PARAMS_MAX;
+    if (ranked)
+        DB_WHERE_ADD(&w, SQL_RANK, DBP_TEXT(lp->q.text), DBP_TEXT(lp->q.name_prefix),
+                     DBP_TEXT(lp->q.name_contains));
+    else
+        db_where_add(&w, SQL_NO_RANK, NULL, 0);
+    db_where_add(&w, SQL_ITEMS_FROM, NULL, 0);
+    add_filters(&w, r, management, lp);
+    db_where_add(&w,
+                 lp->sort == SORT_UPDATED ? SQL_ORDER_UPDATED
+                 : ranked                 ? SQL_ORDER_RANK
+                                          : SQL_ORDER_NAME,
+                 NULL, 0);
+    DB_WHERE_ADD(&w, SQL_LIMIT_OFFSET, DBP_INT(lp->page_size),
+                 DBP_INT((lp->page - 1) * lp->page_size));
+    enum db_err e = db_where_query(db, &w, out);
+    db_where_cleanup(&w);
     return e;
 }
 
@@ -929,11 +880,11 @@ static enum db_err items_by_ids(struct db *db, char (*ids)[CRYPTO_UUID_LEN + 1],
 static int send_list(struct req *r, bool management)
 {
     struct list_params lp;
-    struct listq l;
+    struct db_where wc;
     struct db_result *count = NULL, *rows = NULL, *cats = NULL, *tags = NULL;
     cJSON *root = NULL;
     int rc;
-    memset(&l, 0, sizeof l);
+    memset(&wc, 0, sizeof wc);
     if ((rc = read_list_params(r, management, &lp)) != 0) goto out;
     struct db *db = db_thread();
     root = cJSON_CreateObject();
@@ -977,16 +928,17 @@ static int send_list(struct req *r, bool management)
         }
     }
 
-    build_where(r, management, &lp, &l);
-    if (l.where.failed) {
+    db_where_init(&wc, SQL_COUNT_HEAD);
+    add_filters(&wc, r, management, &lp);
+    if (wc.sql.failed || wc.n + 2 > DB_PARAMS_MAX) {
         rc = http_send_error(r, 400, "invalid_parameter", "too many search words and filters");
         goto out;
     }
     enum db_err e;
-    if ((e = run_where(db, SQL_COUNT_HEAD, &l, "", &count)) != DB_OK ||
-        (e = run_items(db, &lp, &l, &rows)) != DB_OK ||
-        (e = run_where(db, SQL_CATS_HEAD, &l, SQL_CATS_TAIL, &cats)) != DB_OK ||
-        (e = run_where(db, SQL_TAGS_HEAD, &l, SQL_TAGS_TAIL, &tags)) != DB_OK) {
+    if ((e = db_where_query(db, &wc, &count)) != DB_OK ||
+        (e = run_items(db, r, management, &lp, wc.n, &rows)) != DB_OK ||
+        (e = run_where(db, r, management, &lp, SQL_CATS_HEAD, SQL_CATS_TAIL, &cats)) != DB_OK ||
+        (e = run_where(db, r, management, &lp, SQL_TAGS_HEAD, SQL_TAGS_TAIL, &tags)) != DB_OK) {
         rc = http_send_db_error(r, e);
         goto out;
     }
@@ -1007,7 +959,7 @@ static int send_list(struct req *r, bool management)
     rc = http_send_json(r, 200, root);
 out:
     search_query_cleanup(&lp.q);
-    strbuf_cleanup(&l.where);
+    db_where_cleanup(&wc);
     db_result_free(count);
     db_result_free(rows);
     db_result_free(cats);
@@ -1022,32 +974,20 @@ static enum db_err items_by_ids(struct db *db, char (*ids)[CRYPTO_UUID_LEN + 1],
                                 cJSON *items)
 {
     if (nids == 0) return DB_OK;
-    struct db_param params[PAGE_SIZE_MAX];
-    struct strbuf b;
+    struct db_where w;
     struct db_result *res = NULL;
-    enum db_err e = DB_ERR_INTERNAL;
-    char *sql = NULL;
+    enum db_err e = DB_OK;
     if (nids > PAGE_SIZE_MAX) return DB_ERR_INTERNAL;
-    strbuf_init(&b, 8192);
     /* Fetched in chunks: the facade binds at most DB_PARAMS_MAX values. */
-    size_t done = 0;
-    while (done < nids) {
+    for (size_t done = 0; done < nids && e == DB_OK;) {
         size_t chunk = nids - done > DB_PARAMS_MAX ? DB_PARAMS_MAX : nids - done;
-        strbuf_cleanup(&b);
-        strbuf_init(&b, 8192);
-        strbuf_puts(&b, SQL_BY_IDS_HEAD);
-        for (size_t i = 0; i < chunk; i++) {
-            params[i] = DBP_TEXT(ids[done + i]);
-            sql_param(&b, i ? ", $" : "$", (int)i + 1);
-        }
-        strbuf_puts(&b, SQL_CLOSE);
-        sql = strbuf_take(&b);
-        if (!sql) goto out;
-        e = db_query_dynamic(db, sql, params, (int)chunk, &res);
-        free(sql);
-        sql = NULL;
-        if (e != DB_OK) goto out;
-        for (size_t i = 0; i < chunk; i++) {
+        db_where_init(&w, SQL_BY_IDS_HEAD);
+        for (size_t i = 0; i < chunk; i++)
+            DB_WHERE_ADD(&w, i ? ", ?" : "?", DBP_TEXT(ids[done + i]));
+        db_where_add(&w, ")", NULL, 0);
+        e = db_where_query(db, &w, &res);
+        db_where_cleanup(&w);
+        for (size_t i = 0; e == DB_OK && i < chunk; i++) {
             for (size_t k = 0; k < db_rows(res); k++) {
                 if (strcmp(db_get(res, k, C_ID), ids[done + i]) != 0) continue;
                 struct api a;
@@ -1061,10 +1001,6 @@ static enum db_err items_by_ids(struct db *db, char (*ids)[CRYPTO_UUID_LEN + 1],
         res = NULL;
         done += chunk;
     }
-    e = DB_OK;
-out:
-    strbuf_cleanup(&b);
-    db_result_free(res);
     return e;
 }
 

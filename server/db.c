@@ -102,6 +102,49 @@ enum db_err db_exec_dynamic(struct db *db, const char *sql, const struct db_para
     return backend->query(db, sql, params, n, NULL, affected, false);
 }
 
+void db_where_init(struct db_where *w, const char *base)
+{
+    memset(w, 0, sizeof *w);
+    strbuf_init(&w->sql, DB_WHERE_SQL_MAX);
+    strbuf_puts(&w->sql, base);
+}
+
+void db_where_add(struct db_where *w, const char *frag, const struct db_param *vals, int nvals)
+{
+    int used = 0;
+    for (const char *p = frag; *p; p++) {
+        if (*p != '?') {
+            strbuf_append(&w->sql, p, 1);
+            continue;
+        }
+        if (used >= nvals || w->n >= DB_PARAMS_MAX) {
+            w->sql.failed = true;
+            return;
+        }
+        w->params[w->n++] = vals[used++];
+        strbuf_printf(&w->sql, "$%d", w->n);
+    }
+    if (used != nvals) w->sql.failed = true;
+}
+
+bool db_where_failed(const struct db_where *w)
+{
+    return w->sql.failed || !w->sql.data;
+}
+
+void db_where_cleanup(struct db_where *w)
+{
+    strbuf_cleanup(&w->sql);
+    w->n = 0;
+}
+
+enum db_err db_where_query(struct db *db, const struct db_where *w, struct db_result **out)
+{
+    if (out) *out = NULL;
+    if (db_where_failed(w)) return DB_ERR_INTERNAL;
+    return db_query_dynamic(db, w->sql.data, w->params, w->n, out);
+}
+
 char *db_like_pattern(const char *pre, const char *s, size_t n, const char *post)
 {
     size_t lp = strlen(pre), lq = strlen(post), o = 0;

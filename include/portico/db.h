@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portico/limits.h"
+#include "portico/util.h"
+
 struct config;
 struct db;
 struct db_result;
@@ -88,6 +91,26 @@ struct db_ops {
     /* The connection's statement cache (tests and diagnostics). */
     struct db_stmt_cache *(*stmt_cache)(struct db *db);
 };
+
+/* The one builder for SQL with optional filters: the text and its bound
+ * values together. Fragments write '?' for each value (SQL text here never
+ * holds a literal '?'); db_where_add numbers them $1..$N in order, so text
+ * and values cannot drift apart. More values than DB_PARAMS_MAX, or no
+ * memory, marks the builder failed (db_where_failed); nothing overflows. */
+struct db_where {
+    struct strbuf sql;
+    struct db_param params[DB_PARAMS_MAX];
+    int n;
+};
+void db_where_init(struct db_where *w, const char *base);
+/* Appends frag, binding its '?'s to vals[0..nvals) in order (a '?' without
+ * a value, or a value without a '?', fails the builder). */
+void db_where_add(struct db_where *w, const char *frag, const struct db_param *vals, int nvals);
+#define DB_WHERE_ADD(w, frag, ...) db_where_add((w), (frag), DB_ARGS(__VA_ARGS__))
+bool db_where_failed(const struct db_where *w);
+void db_where_cleanup(struct db_where *w);
+/* Runs the built SQL (as db_query_dynamic: never statement-cached). */
+enum db_err db_where_query(struct db *db, const struct db_where *w, struct db_result **out);
 
 /* The one LIKE escaper: "<pre><s with \\, % and _ escaped>"<post>" for
  * `LIKE $n ESCAPE '\\'` (s is n bytes). Every special character gets one

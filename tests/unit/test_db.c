@@ -289,6 +289,46 @@ static void test_statement_cache(void **state)
     assert_int_equal(db_commit(db), DB_OK);
 }
 
+/* The WHERE builder numbers '?' in text order and never binds more values
+ * than the facade takes; a '?' without a value (or the reverse) fails it. */
+static void test_where_builder(void **state)
+{
+    (void)state;
+    struct db *db = db_thread();
+    struct db_where w;
+    struct db_result *res = NULL;
+    db_where_init(&w, "SELECT COUNT(*) FROM t_items WHERE 1 = 1");
+    DB_WHERE_ADD(&w, " AND id IN (?, ?)", DBP_TEXT("a"), DBP_TEXT("b"));
+    DB_WHERE_ADD(&w, " AND (n IS NULL OR n <> ?)", DBP_INT(-1));
+    assert_false(db_where_failed(&w));
+    assert_string_equal(w.sql.data, "SELECT COUNT(*) FROM t_items WHERE 1 = 1 AND id IN ($1, $2)"
+                                    " AND (n IS NULL OR n <> $3)");
+    assert_int_equal(w.n, 3);
+    assert_int_equal(db_where_query(db, &w, &res), DB_OK);
+    assert_int_equal(db_get_int(res, 0, 0), 2);
+    db_result_free(res);
+    db_where_cleanup(&w);
+
+    db_where_init(&w, "SELECT 1 WHERE 1 = 1");
+    for (int i = 0; i < DB_PARAMS_MAX; i++) DB_WHERE_ADD(&w, " AND ? = 1", DBP_INT(1));
+    assert_false(db_where_failed(&w));
+    DB_WHERE_ADD(&w, " AND ? = 1", DBP_INT(1)); /* one too many */
+    assert_true(db_where_failed(&w));
+    assert_int_equal(w.n, DB_PARAMS_MAX);
+    assert_int_equal(db_where_query(db, &w, &res), DB_ERR_INTERNAL);
+    assert_null(res);
+    db_where_cleanup(&w);
+
+    db_where_init(&w, "SELECT 1");
+    db_where_add(&w, " WHERE ? = ?", DB_ARGS(DBP_INT(1))); /* a '?' without a value */
+    assert_true(db_where_failed(&w));
+    db_where_cleanup(&w);
+    db_where_init(&w, "SELECT 1");
+    DB_WHERE_ADD(&w, " WHERE 1 = 1", DBP_INT(1)); /* a value without a '?' */
+    assert_true(db_where_failed(&w));
+    db_where_cleanup(&w);
+}
+
 static void test_pg_unreachable(void **state)
 {
     (void)state;
@@ -308,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_constraint_and_tx),     cmocka_unit_test(test_like_escape),
         cmocka_unit_test(test_concurrent_writers),    cmocka_unit_test(test_refuses_newer_schema),
         cmocka_unit_test(test_gap_is_applied),        cmocka_unit_test(test_statement_cache),
+        cmocka_unit_test(test_where_builder),
     };
     int rc = cmocka_run_group_tests_name("db (sqlite)", tests, setup_sqlite, teardown);
     /* The SQLite directory (created by db_init) is removed file by file. */
