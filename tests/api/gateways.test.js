@@ -591,13 +591,13 @@ test('event stream cap: beyond max_event_streams → 503; a vanished client free
   c.close();
 });
 
-test('shutdown with an open stream exits 0 promptly', async () => {
+// How prompt the shutdown is, is a goal of `make bench` (bench/timing.mjs);
+// here: it ends the stream and exits 0 (stop() is bounded: SIGKILL after 15 s).
+test('shutdown with an open stream ends the stream and exits 0', async () => {
   const x = await started({ config: { gateways: WINDOW } });
   const s = await openStream(x);
   assert.equal(s.res.status, 200);
-  const t0 = Date.now();
   assert.equal(await x.stop(), 0);
-  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
   await s.done;
   assert.ok(s.ended);
 });

@@ -6,10 +6,6 @@
 // The rule for every case: a clear 4xx (JSON error shape on Portico's own
 // answers) or a correct answer — never a 5xx, a crash or a hang. After every
 // test /healthz still answers 200 and the process is still running.
-//
-// Routes whose module is still a placeholder answer 501 not_implemented;
-// `expectOrPlaceholder` accepts exactly that (and lists the route in the test
-// output), so these cases tighten by themselves when the module lands.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -17,13 +13,11 @@ import { startPortico, assertError, rawRequest, KEYS, GATEWAY_KEY, sleep } from 
 
 const MAX_BODY = 4096;
 let p;
-const placeholders = new Set();
 
 before(async () => {
   p = await startPortico({ config: { server: { threads: 16, max_body_bytes: MAX_BODY } } });
 });
 after(async () => {
-  if (placeholders.size) console.log(`# hostile: routes still placeholders (501): ${[...placeholders].sort().join(', ')}`);
   await p?.cleanup();
 });
 afterEach(async () => {
@@ -73,14 +67,6 @@ function assertNot5xx(res, label) {
   assert.ok(res.status < 500, `${label}: got ${res.status}: ${res.text?.slice(0, 300)}`);
 }
 
-// Exact expectations, or the placeholder answer of a module not merged yet.
-function expectOrPlaceholder(res, label, check) {
-  if (res.status === 501 && res.json?.error?.code === 'not_implemented') {
-    placeholders.add(label);
-    return;
-  }
-  check(res);
-}
 
 // Routes that take a JSON body and nothing else to check first, with the
 // credential each needs.
@@ -161,7 +147,7 @@ test('a Content-Length larger than the body sent: no 5xx, the server stays respo
 test('a chunked body with a bad chunk size gets no 5xx', async () => {
   const raw = await rawRequest(p.port, req('POST', '/v1/apis', { 'X-API-Key': KEYS.admin, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }, 'zz\r\nabc\r\n0\r\n\r\n'), { timeout: 3000 });
   const st = statusOf(raw);
-  assert.ok(st === 0 || st < 500 || (st === 501 && jsonOf(raw)?.error?.code === 'not_implemented'), `got ${st}: ${raw.slice(0, 200)}`);
+  assert.ok(st === 0 || st < 500, `got ${st}: ${raw.slice(0, 200)}`);
 });
 
 // JSON bodies ----------------------------------------------------------------
@@ -169,27 +155,25 @@ test('a chunked body with a bad chunk size gets no 5xx', async () => {
 test('deeply nested JSON (1000 arrays) is 400 invalid_json', async () => {
   const deep = '{"name":' + '['.repeat(1000) + ']'.repeat(1000) + '}';
   for (const route of JSON_ROUTES) {
-    const res = await sendJson(route, deep);
-    expectOrPlaceholder(res, `${route.method} ${route.path}`, (r) => assertError(assert, r, 400, 'invalid_json'));
+    const r = await sendJson(route, deep);
+    assertError(assert, r, 400, 'invalid_json');
   }
 });
 
 test('invalid UTF-8 in JSON strings is 400', async () => {
   const bad = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc0, 0xae, 0xff, 0xfe]), Buffer.from('","version":"1"}')]);
   for (const route of JSON_ROUTES) {
-    const res = await p.request(route.method, route.path, { body: bad, headers: { ...route.headers, 'Content-Type': 'application/json' } });
-    expectOrPlaceholder(res, `${route.method} ${route.path}`, (r) => {
-      assert.equal(r.status, 400, `${route.path}: ${r.text}`);
-      assert.ok(r.json?.error?.code, 'JSON error shape');
-    });
+    const r = await p.request(route.method, route.path, { body: bad, headers: { ...route.headers, 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 400, `${route.path}: ${r.text}`);
+    assert.ok(r.json?.error?.code, 'JSON error shape');
   }
 });
 
 test('malformed JSON bodies are 400 invalid_json', async () => {
   for (const body of ['{', '{"a":1} trailing', '[1,2,3]', '"just a string"', 'null', '{"a":NaN}', '\u0000{}']) {
     for (const route of JSON_ROUTES) {
-      const res = await sendJson(route, body);
-      expectOrPlaceholder(res, `${route.method} ${route.path}`, (r) => assertError(assert, r, 400, 'invalid_json'));
+      const r = await sendJson(route, body);
+      assertError(assert, r, 400, 'invalid_json');
     }
   }
 });
@@ -210,11 +194,9 @@ test('wrong content types are 415', async () => {
 test('duplicate JSON keys get a clear answer, never a 5xx', async () => {
   const body = '{"name":"first","name":"second","version":"1","version":"2"}';
   for (const route of JSON_ROUTES) {
-    const res = await sendJson(route, body);
-    expectOrPlaceholder(res, `${route.method} ${route.path}`, (r) => {
-      assertNot5xx(r, route.path);
-      if (r.status === 201 && r.json?.name !== undefined) assert.ok(['first', 'second'].includes(r.json.name));
-    });
+    const r = await sendJson(route, body);
+    assertNot5xx(r, route.path);
+    if (r.status === 201 && r.json?.name !== undefined) assert.ok(['first', 'second'].includes(r.json.name));
   }
 });
 
@@ -227,8 +209,8 @@ test('paging numbers out of range or not numbers are 400', async () => {
     'page_size=-1', 'page_size=0', 'page_size=101', 'page_size=99999999999999999999', 'page_size=abc', 'page=1%00', 'page_size='];
   for (const path of LIST_ROUTES) {
     for (const q of bad) {
-      const res = await p.get(`${path}?${q}`, { key: KEYS.admin });
-      expectOrPlaceholder(res, `GET ${path}`, (r) => assertError(assert, r, 400, 'invalid_parameter'));
+      const r = await p.get(`${path}?${q}`, { key: KEYS.admin });
+      assertError(assert, r, 400, 'invalid_parameter');
     }
   }
 });
@@ -242,8 +224,8 @@ test('NUL bytes in paths are 400; in query values never a 5xx', async () => {
   const raw = await rawRequest(p.port, `GET /v1/who\u0000ami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
   assertClientError(raw, 'raw NUL in the path');
   for (const path of ['/v1/whoami?x=%00', '/v1/portal/apis?q=a%00b', '/v1/gateways?status=%00', '/v1/audit?path=%2f%00']) {
-    const res = await p.get(path, { key: KEYS.admin });
-    expectOrPlaceholder(res, `GET ${path.split('?')[0]}`, (r) => assertNot5xx(r, path));
+    const r = await p.get(path, { key: KEYS.admin });
+    assertNot5xx(r, path);
   }
   // whoami ignores its query: a correct answer.
   assert.equal((await p.get('/v1/whoami?x=%00', { key: KEYS.admin })).status, 200);
@@ -312,12 +294,10 @@ test('injection strings in query parameters get a 4xx or a correct answer', asyn
   for (const s of INJECTIONS) {
     for (const path of LIST_ROUTES) {
       const qs = params.map((k) => `${k}=${encodeURIComponent(s)}`).join('&');
-      const res = await p.get(`${path}?${qs}`, { key: KEYS.admin });
-      expectOrPlaceholder(res, `GET ${path}`, (r) => {
-        assertNot5xx(r, `${path} ${s}`);
-        if (r.status === 200) assert.ok(Array.isArray(r.json?.items), 'a list answer');
-        if (r.status === 200) assert.doesNotMatch(r.text, /\b49\b/, 'templates are not evaluated');
-      });
+      const r = await p.get(`${path}?${qs}`, { key: KEYS.admin });
+      assertNot5xx(r, `${path} ${s}`);
+      if (r.status === 200) assert.ok(Array.isArray(r.json?.items), 'a list answer');
+      if (r.status === 200) assert.doesNotMatch(r.text, /\b49\b/, 'templates are not evaluated');
     }
     const asset = await p.get(`/portal/?q=${encodeURIComponent(s)}`);
     assert.equal(asset.status, 200);
@@ -334,14 +314,12 @@ test('injection strings in free-text JSON fields are stored as text or refused, 
       { route: JSON_ROUTES[3], body: { api_key: s } },
     ];
     for (const { route, body } of bodies) {
-      const res = await sendJson(route, JSON.stringify(body));
-      expectOrPlaceholder(res, `${route.method} ${route.path}`, (r) => {
-        assertNot5xx(r, `${route.path} ${s}`);
-        if (r.status >= 400) assert.ok(r.json?.error?.code, 'JSON error shape');
-        // Stored values come back verbatim: nothing evaluated or rewritten.
-        if (r.status === 201 && route.path === '/v1/apis') assert.equal(r.json.name, s);
-        if (route.path === '/auth/apikey') assert.equal(r.status, 401, 'a wrong key is 401');
-      });
+      const r = await sendJson(route, JSON.stringify(body));
+      assertNot5xx(r, `${route.path} ${s}`);
+      if (r.status >= 400) assert.ok(r.json?.error?.code, 'JSON error shape');
+      // Stored values come back verbatim: nothing evaluated or rewritten.
+      if (r.status === 201 && route.path === '/v1/apis') assert.equal(r.json.name, s);
+      if (route.path === '/auth/apikey') assert.equal(r.status, 401, 'a wrong key is 401');
     }
   }
 });
