@@ -147,16 +147,16 @@ enum db_err db_where_query(struct db *db, const struct db_where *w, struct db_re
 
 char *db_like_pattern(const char *pre, const char *s, size_t n, const char *post)
 {
-    size_t lp = strlen(pre), lq = strlen(post), o = 0;
-    char *out = malloc(lp + 2 * n + lq + 1);
+    char *out = malloc(strlen(pre) + 2 * n + strlen(post) + 1);
     if (!out) return NULL;
-    memcpy(out, pre, lp);
-    o = lp;
+    char *o = out;
+    for (const char *c = pre; *c; c++) *o++ = *c;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' || s[i] == '%' || s[i] == '_') out[o++] = '\\';
-        out[o++] = s[i];
+        if (s[i] == '\\' || s[i] == '%' || s[i] == '_') *o++ = '\\';
+        *o++ = s[i];
     }
-    memcpy(out + o, post, lq + 1);
+    for (const char *c = post; *c; c++) *o++ = *c;
+    *o = '\0';
     return out;
 }
 
