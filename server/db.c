@@ -72,34 +72,37 @@ void db_close(struct db *db)
     if (db && backend) backend->close(db);
 }
 
-enum db_err db_query(struct db *db, const char *sql, const struct db_param *params, int n,
-                     struct db_result **out)
+/* Every statement goes through here; `cache`: the SQL is static text. */
+static enum db_err run(struct db *db, const char *sql, const struct db_param *params, int n,
+                       struct db_result **out, long *affected, bool cache)
 {
     if (out) *out = NULL;
     if (!db) return DB_ERR_UNAVAILABLE;
-    return backend->query(db, sql, params, n, out, NULL, true);
+    return backend->query(db, sql, params, n, out, affected, cache);
+}
+
+enum db_err db_query(struct db *db, const char *sql, const struct db_param *params, int n,
+                     struct db_result **out)
+{
+    return run(db, sql, params, n, out, NULL, true);
 }
 
 enum db_err db_exec(struct db *db, const char *sql, const struct db_param *params, int n,
                     long *affected)
 {
-    if (!db) return DB_ERR_UNAVAILABLE;
-    return backend->query(db, sql, params, n, NULL, affected, true);
+    return run(db, sql, params, n, NULL, affected, true);
 }
 
 enum db_err db_query_dynamic(struct db *db, const char *sql, const struct db_param *params, int n,
                              struct db_result **out)
 {
-    if (out) *out = NULL;
-    if (!db) return DB_ERR_UNAVAILABLE;
-    return backend->query(db, sql, params, n, out, NULL, false);
+    return run(db, sql, params, n, out, NULL, false);
 }
 
 enum db_err db_exec_dynamic(struct db *db, const char *sql, const struct db_param *params, int n,
                             long *affected)
 {
-    if (!db) return DB_ERR_UNAVAILABLE;
-    return backend->query(db, sql, params, n, NULL, affected, false);
+    return run(db, sql, params, n, NULL, affected, false);
 }
 
 void db_where_init(struct db_where *w, const char *base)
