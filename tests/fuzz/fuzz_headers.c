@@ -12,6 +12,7 @@
  */
 #include "../../server/assets.c"
 #include "../../server/http.c"
+#include "../../server/dispatch.c" /* media_is moved with the pipeline */
 
 #include "portico/session.h"
 
