@@ -42,7 +42,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "portico/auth.h"
 #include "portico/config.h"
 #include "portico/crypto.h"
 #include "portico/db.h"
@@ -68,7 +67,8 @@ static struct event ring[EVENTS_RING];
 static uint64_t next_seq; /* sequence number of the next event */
 static atomic_int open_streams;
 static char instance[17];
-static atomic_uint_fast64_t cred_epoch; /* bumped when a credential may have ended */
+static atomic_uint_fast64_t cred_epoch;         /* bumped when a credential may have ended */
+static bool (*credential_check)(struct req *r); /* set by main before the server starts */
 
 /* Open streams per caller (hub.mu). Slots with count 0 are free. */
 struct stream_owner {
@@ -220,6 +220,11 @@ void events_stop(void)
 
 /* ---- the stream ----------------------------------------------------------- */
 
+void events_use_credential_check(bool (*still_valid)(struct req *r))
+{
+    credential_check = still_valid;
+}
+
 void events_credentials_changed(void)
 {
     atomic_fetch_add(&cred_epoch, 1);
@@ -338,7 +343,7 @@ int events_handle_stream(struct req *r)
             pthread_mutex_unlock(&hub.mu);
             epoch = atomic_load(&cred_epoch);
             next_recheck = worker_now_ms() + (int64_t)EVENTS_RECHECK_S * 1000;
-            if (!auth_still_valid(r)) {
+            if (credential_check && !credential_check(r)) {
                 strbuf_cleanup(&batch);
                 log_info("event stream of %s ended: its credential no longer stands",
                          r->principal.subject);

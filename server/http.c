@@ -39,8 +39,8 @@
 
 static http_handler pipeline;
 static struct mg_context *ctx;
-static int bound_port;        /* the listening port, for http_stop */
-static char bound_host[64];   /* the listening address, for http_stop */
+static int bound_port;      /* the listening port, for http_stop */
+static char bound_host[64]; /* the listening address, for http_stop */
 static atomic_bool draining;
 
 static const char CSP_HTML[] =

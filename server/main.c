@@ -153,6 +153,7 @@ static int cmd_serve(const struct args *a)
     size_t nroutes;
     const struct route *routes = routes_table(&nroutes);
     metrics_use_routes(routes, nroutes);
+    events_use_credential_check(auth_still_valid);
     int port = http_start(&cfg, dispatch_request);
     if (port < 0) goto out;
     started = true;

@@ -677,11 +677,13 @@ static bool id_token_marked(const struct jwt *t, char *err, size_t errlen)
     if (strcmp(config_active()->oidc.audience, config_active()->oidc.client_id) == 0) return false;
     const cJSON *aud = cJSON_GetObjectItemCaseSensitive(t->claims, "aud");
     const cJSON *item;
-    bool ours = cJSON_IsString(aud) && strcmp(aud->valuestring, config_active()->oidc.client_id) == 0;
+    bool ours =
+        cJSON_IsString(aud) && strcmp(aud->valuestring, config_active()->oidc.client_id) == 0;
     if (cJSON_IsArray(aud)) {
         cJSON_ArrayForEach(item, aud)
         {
-            if (cJSON_IsString(item) && strcmp(item->valuestring, config_active()->oidc.client_id) == 0)
+            if (cJSON_IsString(item) &&
+                strcmp(item->valuestring, config_active()->oidc.client_id) == 0)
                 ours = true;
         }
     }

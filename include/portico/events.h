@@ -34,6 +34,10 @@ bool events_wanted(void);
 /* A key was revoked or a session ended here: every stream re-checks its
  * credential now instead of at its next periodic check. */
 void events_credentials_changed(void);
+/* How a stream re-checks its credential (auth_still_valid; main sets it, so
+ * events.c does not include auth.h: auth → apikeys → events would be a
+ * circle). Without one, streams never end on a credential change. */
+void events_use_credential_check(bool (*still_valid)(struct req *r));
 int events_open_streams(void);
 
 int events_handle_stream(struct req *r);

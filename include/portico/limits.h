@@ -31,7 +31,7 @@
 #define DB_PG_STATEMENT_TIMEOUT_MS 10000
 #define DB_PARAMS_MAX 32
 #define DB_SQLITE_CACHE_KIB 512 /* page cache per connection (one per thread) */
-#define DB_WHERE_SQL_MAX 65536 /* text of one built query (db_where) */
+#define DB_WHERE_SQL_MAX 65536  /* text of one built query (db_where) */
 
 /* Paging */
 #define PAGE_SIZE_DEFAULT 20
