@@ -82,12 +82,12 @@ bool http_keeps_alive(const struct req *r)
 /* Where put_head writes: a buffer sent with one mg_write, or civetweb's
  * header API (which sends each line with its own send(), but is how
  * civetweb learns that a response must close the connection). */
-struct head {
+struct resp_head {
     struct mg_connection *conn;
     struct strbuf *b; /* NULL: civetweb's header API */
 };
 
-static void head_add(struct head *h, const char *name, const char *value)
+static void head_add(struct resp_head *h, const char *name, const char *value)
 {
     if (h->b)
         strbuf_printf(h->b, "%s: %s\r\n", name, value);
@@ -100,7 +100,7 @@ static void head_add(struct head *h, const char *name, const char *value)
  * one), then extra_headers. len < 0: no Content-Length (streams). 204 and
  * 304 have no body: no Content-Length, and a 304 sends no Content-Type
  * either (it would replace the cached one). */
-static void put_head(struct head *h, const struct req *r, int status, const char *content_type,
+static void put_head(struct resp_head *h, const struct req *r, int status, const char *content_type,
                      long long len, const char *extra_headers)
 {
     char num[32];
@@ -144,7 +144,7 @@ static int send_coalesced(struct req *r, int status, const char *content_type, c
     struct strbuf b;
     strbuf_init(&b, 8192 + (with_body && len <= HTTP_COALESCE_MAX ? len : 0));
     strbuf_printf(&b, "HTTP/1.1 %d %s\r\n", status, mg_get_response_code_text(r->conn, status));
-    struct head h = {r->conn, &b};
+    struct resp_head h = {r->conn, &b};
     put_head(&h, r, status, content_type, (long long)len, extra_headers);
     if (date[0]) strbuf_printf(&b, "Date: %s\r\n", date);
     strbuf_printf(&b, "Connection: %s\r\n\r\n", client_keeps_alive(r) ? "keep-alive" : "close");
@@ -174,7 +174,7 @@ int http_send(struct req *r, int status, const char *content_type, const void *b
         send_coalesced(r, status, content_type, body, len, extra_headers) == 0)
         return status;
     mg_response_header_start(r->conn, status);
-    struct head h = {r->conn, NULL};
+    struct resp_head h = {r->conn, NULL};
     put_head(&h, r, status, content_type, (long long)len, extra_headers);
     mg_response_header_send(r->conn);
     bool bodyless = status == 204 || status == 304;
@@ -273,7 +273,7 @@ int http_stream_start(struct req *r, int status, const char *content_type)
      * handler returns and the client would wait for the keep-alive timeout. */
     r->chunked = r->ri && r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
     mg_response_header_start(r->conn, status);
-    struct head h = {r->conn, NULL};
+    struct resp_head h = {r->conn, NULL};
     put_head(&h, r, status, content_type, -1,
              r->chunked ? "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
                           "Transfer-Encoding: chunked\r\n"
